@@ -1,0 +1,176 @@
+//! ELF executables and shared objects that no package owns (goblin).
+//!
+//! Each becomes a `binary` component named after its `SONAME` (or file name), with descriptive
+//! evidence: SONAME, `DT_NEEDED`, GNU build-id, `.comment` compiler strings, the program
+//! interpreter, and the systemd `.note.package` JSON (<https://systemd.io/ELF_PACKAGE_METADATA/>)
+//! whose `name`/`version` name the component when present.
+//!
+//! Files over [`crate::rootfs::MMAP_THRESHOLD`] are memory-mapped. Only headers, the dynamic
+//! section, notes and `.comment` are read; symbol tables are not walked. Malformed or truncated
+//! files become a report error.
+
+use super::{Candidate, Collected, Collector, Context};
+use crate::model::{Component, ComponentKind, EvidenceKind};
+use goblin::elf::{header, Elf as GElf};
+
+/// Largest ELF parsed (bigger files are reported and skipped).
+const MAX_ELF: u64 = 4 << 30;
+/// At most this many `.comment` strings are kept.
+const MAX_COMMENTS: usize = 8;
+
+/// The ELF collector.
+pub struct Elf;
+
+impl Collector for Elf {
+    fn id(&self) -> &'static str {
+        "elf"
+    }
+    fn matches_head(&self, head: &[u8]) -> bool {
+        head.starts_with(b"\x7fELF")
+    }
+    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+        if c.size > MAX_ELF {
+            return Collected::error(c.path, format!("ELF file of {} bytes is over the {MAX_ELF} byte limit", c.size));
+        }
+        let bytes = match crate::rootfs::open_regular(c.host).and_then(|(f, md)| crate::rootfs::load(&f, &md)) {
+            Ok(b) => b,
+            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+        };
+        match parse(&bytes, c.path) {
+            Ok(comp) => Collected { components: vec![comp], ..Collected::default() },
+            Err(e) => Collected::error(c.path, format!("malformed ELF: {e}")),
+        }
+    }
+}
+
+/// Parse one ELF image into a component. `path` is its system path.
+pub fn parse(bytes: &[u8], path: &str) -> Result<Component, String> {
+    let elf = GElf::parse(bytes).map_err(|e| e.to_string())?;
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let note = package_note(&elf, bytes);
+    let soname = elf.soname.map(str::to_owned);
+    let (name, version) = match &note {
+        Some(n) if n.name.is_some() => (n.name.clone().unwrap_or_default(), n.version.clone()),
+        _ => (soname.clone().unwrap_or_else(|| file_name.to_owned()), None),
+    };
+    let mut comp = Component::new(ComponentKind::Binary, Some("elf"), &name, version.as_deref());
+    // Identity of an unowned binary is where it is: two copies are two components.
+    comp.id = format!("elf:{path}");
+    comp.locations.push(path.to_owned());
+    comp.add_evidence(EvidenceKind::BinaryName, file_name, path);
+    if let Some(s) = &soname {
+        comp.add_evidence(EvidenceKind::Soname, s, path);
+    }
+    for n in elf.libraries.iter().take(64) {
+        comp.add_evidence(EvidenceKind::Needed, n, path);
+    }
+    if let Some(i) = elf.interpreter {
+        comp.add_evidence(EvidenceKind::Interpreter, i, path);
+    }
+    if let Some(id) = build_id(&elf, bytes) {
+        comp.add_evidence(EvidenceKind::BuildId, &id, path);
+        comp.set_property("build-id", id);
+    }
+    for c in comments(&elf, bytes) {
+        comp.add_evidence(EvidenceKind::Compiler, c, path);
+    }
+    comp.set_property("elf-type", header::et_to_str(elf.header.e_type));
+    comp.set_property("machine", header::machine_to_str(elf.header.e_machine));
+    if let Some(n) = note {
+        comp.add_evidence(EvidenceKind::PackageNote, &n.raw, path);
+        if let (Some(t), Some(name)) = (&n.kind, &n.name) {
+            comp.purl = note_purl(t, n.os.as_deref(), name, n.version.as_deref());
+        }
+        if let Some(cpe) = n.os_cpe {
+            comp.set_property("os-cpe", cpe);
+        }
+    }
+    Ok(comp)
+}
+
+fn build_id(elf: &GElf<'_>, bytes: &[u8]) -> Option<String> {
+    let notes = elf.iter_note_headers(bytes)?;
+    for n in notes.flatten() {
+        if n.n_type == goblin::elf::note::NT_GNU_BUILD_ID && n.name == "GNU" {
+            return Some(n.desc.iter().map(|b| format!("{b:02x}")).collect());
+        }
+    }
+    None
+}
+
+fn comments(elf: &GElf<'_>, bytes: &[u8]) -> Vec<String> {
+    let Some(sh) = elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".comment")) else {
+        return Vec::new();
+    };
+    let start = sh.sh_offset as usize;
+    let Some(data) = start.checked_add(sh.sh_size as usize).and_then(|end| bytes.get(start..end.min(start + 64 * 1024))) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = data
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    v.sort();
+    v.dedup();
+    v.truncate(MAX_COMMENTS);
+    v
+}
+
+/// The systemd package note.
+#[derive(Debug, Default)]
+struct PackageNote {
+    raw: String,
+    kind: Option<String>,
+    os: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    os_cpe: Option<String>,
+}
+
+/// `.note.package`: owner "FDO", type 0xcafe1a7e, JSON payload.
+fn package_note(elf: &GElf<'_>, bytes: &[u8]) -> Option<PackageNote> {
+    const NT_FDO_PACKAGING_METADATA: u32 = 0xcafe_1a7e;
+    let iter = elf.iter_note_sections(bytes, Some(".note.package"))?;
+    for n in iter.flatten() {
+        if n.n_type != NT_FDO_PACKAGING_METADATA || n.name != "FDO" {
+            continue;
+        }
+        let text = String::from_utf8_lossy(n.desc).trim_end_matches('\0').to_owned();
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        return Some(PackageNote {
+            raw: text.clone(),
+            kind: s("type"),
+            os: s("os"),
+            name: s("name"),
+            version: s("version"),
+            os_cpe: s("osCpe"),
+        });
+    }
+    None
+}
+
+fn note_purl(kind: &str, os: Option<&str>, name: &str, version: Option<&str>) -> Option<String> {
+    let mut p = packageurl::PackageUrl::new(kind.to_owned(), name.to_owned()).ok()?;
+    if let Some(os) = os {
+        p.with_namespace(os.to_owned());
+    }
+    if let Some(v) = version {
+        p.with_version(v.to_owned());
+    }
+    Some(p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_elf_is_an_error_not_a_panic() {
+        let mut b = b"\x7fELF\x02\x01\x01\0".to_vec();
+        b.resize(40, 0);
+        assert!(parse(&b, "/x").is_err());
+        assert!(parse(b"\x7fELF", "/x").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! sovscan: which vendor, in which country, makes each piece of hardware and software a system
+//! runs, and how much it relies on foreign suppliers.
+//!
+//! The pipeline (see DESIGN.md): [`walk`] → classify and [`collectors`] (in [`scan`]) →
+//! [`attribute`] with the [`rules`] database → [`report`]. Every stage takes and returns plain
+//! data; only the binary and the report renderers write output.
+
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod attribute;
+pub mod cli;
+pub mod collectors;
+pub mod diag;
+pub mod error;
+pub mod model;
+pub mod report;
+pub mod rootfs;
+pub mod rules;
+pub mod scan;
+pub mod text;
+pub mod walk;
+
+pub use error::{Error, Result};

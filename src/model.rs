@@ -1,0 +1,461 @@
+//! The report model: components, the evidence collectors found for them, their attribution,
+//! and the errors met on the way (JSON schema `sovscan-report/1`).
+//!
+//! Every output format renders from these types; nothing renders from scan state. Maps are
+//! `BTreeMap` and vectors are sorted by [`Report::normalise`] so that the same input always
+//! serialises to the same bytes.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The schema name written into every report.
+pub const SCHEMA: &str = "sovscan-report/1";
+
+/// What kind of thing a component is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ComponentKind {
+    /// A package from a package manager (deb, rpm, pip, npm…).
+    Package,
+    /// A file of executable code that no package owns.
+    Binary,
+    /// An application bundle or an installed program (Windows, macOS).
+    Application,
+    /// A firmware image or a module inside one.
+    Firmware,
+    /// A hardware device model.
+    Hardware,
+    /// A row of an asset inventory (CMDB, spreadsheet).
+    Inventory,
+}
+
+/// The kind of a fact that hints at a maker. Collectors only report these; the rules engine
+/// decides what they mean. The kind decides which matchers apply and how strong the fact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum EvidenceKind {
+    /// A code-signing certificate subject organisation (`O=`), the strongest evidence.
+    SignerSubject,
+    /// A PCI vendor id (4 hex digits).
+    PciVendorId,
+    /// A USB vendor id (4 hex digits).
+    UsbVendorId,
+    /// A CPU vendor id (x86 CPUID string, or `arm:0x41` style implementer code).
+    CpuVendorId,
+    /// A device-tree `compatible` string or vendor prefix.
+    DtCompatible,
+    /// A company name the vendor wrote into the artifact (PE CompanyName, rpm Vendor, Publisher).
+    CompanyName,
+    /// The product's own package name in an ecosystem (`deb:openssl`), for product matching.
+    PackageName,
+    /// A file name of a binary or library (`libssl.so.3`), for product matching.
+    BinaryName,
+    /// A Java groupId (`com.alibaba`).
+    JavaGroupId,
+    /// An npm scope (`@alicloud`).
+    NpmScope,
+    /// A Go module path (`github.com/pingcap/tidb`).
+    GoModule,
+    /// A URL the artifact declares as its home, repository or upstream source.
+    Url,
+    /// An e-mail address of an author or upstream contact.
+    Email,
+    /// A copyright holder named in a licence or copyright file.
+    CopyrightHolder,
+    /// The package maintainer (often the distribution's packager, not the maker).
+    Maintainer,
+    /// The distribution that shipped the component (os-release `ID`/`NAME`): supplier evidence.
+    Distributor,
+    /// A vendor string found by the deep byte scan: weak.
+    String,
+    /// A shared-object name (`SONAME`): descriptive.
+    Soname,
+    /// A needed library (`DT_NEEDED`): descriptive.
+    Needed,
+    /// A GNU build-id: descriptive.
+    BuildId,
+    /// A compiler identification string (`.comment`): descriptive.
+    Compiler,
+    /// The program interpreter (`PT_INTERP`): descriptive.
+    Interpreter,
+    /// A systemd package note (`.note.package` JSON): descriptive, names the packager.
+    PackageNote,
+}
+
+impl EvidenceKind {
+    /// The kebab-case name used in JSON and rules.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::SignerSubject => "signer-subject",
+            EvidenceKind::PciVendorId => "pci-vendor-id",
+            EvidenceKind::UsbVendorId => "usb-vendor-id",
+            EvidenceKind::CpuVendorId => "cpu-vendor-id",
+            EvidenceKind::DtCompatible => "dt-compatible",
+            EvidenceKind::CompanyName => "company-name",
+            EvidenceKind::PackageName => "package-name",
+            EvidenceKind::BinaryName => "binary-name",
+            EvidenceKind::JavaGroupId => "java-group-id",
+            EvidenceKind::NpmScope => "npm-scope",
+            EvidenceKind::GoModule => "go-module",
+            EvidenceKind::Url => "url",
+            EvidenceKind::Email => "email",
+            EvidenceKind::CopyrightHolder => "copyright-holder",
+            EvidenceKind::Maintainer => "maintainer",
+            EvidenceKind::Distributor => "distributor",
+            EvidenceKind::String => "string",
+            EvidenceKind::Soname => "soname",
+            EvidenceKind::Needed => "needed",
+            EvidenceKind::BuildId => "build-id",
+            EvidenceKind::Compiler => "compiler",
+            EvidenceKind::Interpreter => "interpreter",
+            EvidenceKind::PackageNote => "package-note",
+        }
+    }
+}
+
+/// One observed fact about a component.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Evidence {
+    /// What kind of fact this is.
+    pub kind: EvidenceKind,
+    /// The fact itself, sanitised.
+    pub value: String,
+    /// Where it was found (a path in the scanned system, optionally `#field` or `@offset`).
+    pub at: String,
+    /// The rule that matched this fact (`rules/vendors/us.yaml:openssl`), set by attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+impl Evidence {
+    /// New evidence with sanitised value and location.
+    pub fn new(kind: EvidenceKind, value: impl AsRef<str>, at: impl AsRef<str>) -> Self {
+        Evidence {
+            kind,
+            value: crate::text::sanitize(value.as_ref()),
+            at: crate::text::sanitize(at.as_ref()),
+            rule: None,
+        }
+    }
+}
+
+/// How a maker relates to the configured home jurisdiction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// The ultimate owner is incorporated in the home jurisdiction.
+    Domestic,
+    /// The ultimate owner is incorporated elsewhere.
+    Foreign,
+    /// A community project or foundation with no single national owner.
+    International,
+    /// No vendor could be attributed.
+    Unknown,
+}
+
+impl Origin {
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Domestic => "domestic",
+            Origin::Foreign => "foreign",
+            Origin::International => "international",
+            Origin::Unknown => "unknown",
+        }
+    }
+}
+
+/// A vendor or supplier as attributed by the rules engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// Vendor id in the rule database.
+    pub id: String,
+    /// Legal name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country of the party itself (`null` when not applicable).
+    pub country: Option<String>,
+    /// Vendor id of the ultimate owner (follows `parent`); same as `id` when independent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ultimate_owner: Option<String>,
+    /// Country of the ultimate owner, when it differs from `country`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_country: Option<String>,
+    /// Origin class relative to home (`international` regardless of home for communities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Origin>,
+}
+
+/// The product a component was recognised as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRef {
+    /// Product id in the rule database.
+    pub id: String,
+    /// Product category (`operating-system`, `database`, …).
+    pub category: String,
+    /// Criticality (`low`, `medium`, `high`, `critical`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<String>,
+}
+
+/// One inventoried thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// Stable identity (`deb:openssl@3.0.15-1~deb12u1`), the key `diff` matches on.
+    pub id: String,
+    /// What kind of thing it is.
+    pub kind: ComponentKind,
+    /// Package ecosystem (`deb`, `rpm`, `elf`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Version, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Package URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Paths in the scanned system where it was found (primary first, then sorted).
+    pub locations: Vec<String>,
+    /// Who ships it to you.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<Party>,
+    /// Who makes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<Party>,
+    /// What product it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductRef>,
+    /// Origin class relative to `--home` (absent when no home was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Confidence in the vendor attribution, 0.0–1.0.
+    #[serde(default)]
+    pub confidence: f64,
+    /// How many of it there are (hardware, inventory rows); absent means one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// Extra facts worth keeping (architecture, source package, licence…), sorted by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+    /// The facts behind the attribution.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Component {
+    /// A component with no attribution yet.
+    pub fn new(kind: ComponentKind, ecosystem: Option<&str>, name: &str, version: Option<&str>) -> Self {
+        let name = crate::text::sanitize(name);
+        let version = version.map(crate::text::sanitize);
+        let id = match (ecosystem, &version) {
+            (Some(e), Some(v)) => format!("{e}:{name}@{v}"),
+            (Some(e), None) => format!("{e}:{name}"),
+            (None, Some(v)) => format!("{name}@{v}"),
+            (None, None) => name.clone(),
+        };
+        Component {
+            id,
+            kind,
+            ecosystem: ecosystem.map(str::to_owned),
+            name,
+            version,
+            purl: None,
+            locations: Vec::new(),
+            supplier: None,
+            vendor: None,
+            product: None,
+            origin: None,
+            confidence: 0.0,
+            count: None,
+            properties: BTreeMap::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Add one piece of evidence (empty values are dropped).
+    pub fn add_evidence(&mut self, kind: EvidenceKind, value: impl AsRef<str>, at: impl AsRef<str>) {
+        let value = value.as_ref().trim();
+        if !value.is_empty() {
+            self.evidence.push(Evidence::new(kind, value, at));
+        }
+    }
+
+    /// Set a property (sanitised; empty values are dropped).
+    pub fn set_property(&mut self, key: &str, value: impl AsRef<str>) {
+        let value = value.as_ref().trim();
+        if !value.is_empty() {
+            self.properties.insert(key.to_owned(), crate::text::sanitize(value));
+        }
+    }
+}
+
+/// An input that could not be read or parsed. Never fatal to the scan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScanError {
+    /// Path in the scanned system.
+    pub path: String,
+    /// One-line reason.
+    pub error: String,
+}
+
+impl ScanError {
+    /// New error entry with sanitised path and message.
+    pub fn new(path: impl AsRef<str>, error: impl AsRef<str>) -> Self {
+        ScanError {
+            path: crate::text::sanitize(path.as_ref()),
+            error: crate::text::sanitize(error.as_ref()),
+        }
+    }
+}
+
+/// The rule database a report was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesInfo {
+    /// Rule database version.
+    pub version: String,
+    /// `sha256:` digest over every rule file that was loaded.
+    pub digest: String,
+}
+
+/// The tool that made a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// Always `sovscan`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+    /// Rule database.
+    pub rules: RulesInfo,
+}
+
+/// Options that shaped the scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOptions {
+    /// Deep byte scan for vendor strings.
+    #[serde(default)]
+    pub deep: bool,
+    /// Hardware inventory.
+    #[serde(default)]
+    pub hardware: bool,
+    /// Stayed on one filesystem.
+    #[serde(default)]
+    pub one_file_system: bool,
+    /// Exclusion globs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Subtrees the walk was limited to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+/// When, where and how the scan ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanInfo {
+    /// RFC 3339 UTC start time.
+    pub started: String,
+    /// Wall-clock duration.
+    pub duration_ms: u64,
+    /// Host name of the scanned system, when known.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Scanned roots as given.
+    pub roots: Vec<String>,
+    /// Home jurisdiction (country or region) origin is relative to.
+    #[serde(default)]
+    pub home: Option<String>,
+    /// Options.
+    #[serde(default)]
+    pub options: ScanOptions,
+}
+
+/// Counts over the components.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of components.
+    pub components: usize,
+    /// Components per origin class (only with a home).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_origin: BTreeMap<String, usize>,
+    /// Components per country of the vendor's ultimate owner.
+    #[serde(default)]
+    pub by_country: BTreeMap<String, usize>,
+    /// Per category: counts per origin class (with a home) or per country (without).
+    #[serde(default)]
+    pub by_category: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Components per attributed vendor id (ultimate owner).
+    #[serde(default)]
+    pub by_vendor: BTreeMap<String, usize>,
+}
+
+/// A whole scan report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Tool and rules.
+    pub tool: ToolInfo,
+    /// Scan metadata.
+    pub scan: ScanInfo,
+    /// Counts.
+    pub summary: Summary,
+    /// Components, sorted by id.
+    pub components: Vec<Component>,
+    /// Inputs that could not be read, sorted by path.
+    pub errors: Vec<ScanError>,
+}
+
+impl Report {
+    /// Sort everything that has an order so serialisation is byte-identical across runs.
+    pub fn normalise(&mut self) {
+        for c in &mut self.components {
+            if c.locations.len() > 1 {
+                let first = c.locations[0].clone();
+                c.locations[1..].sort();
+                c.locations.dedup();
+                if c.locations.first() != Some(&first) {
+                    c.locations.retain(|l| l != &first);
+                    c.locations.insert(0, first);
+                }
+            }
+            c.evidence.sort();
+            c.evidence.dedup();
+        }
+        self.components.sort_by(|a, b| a.id.cmp(&b.id));
+        self.errors.sort();
+        self.errors.dedup();
+    }
+
+    /// Recompute [`Summary`] from the components.
+    pub fn summarise(&mut self) {
+        let mut s = Summary { components: self.components.len(), ..Summary::default() };
+        for c in &self.components {
+            if let Some(o) = c.origin {
+                *s.by_origin.entry(o.as_str().to_owned()).or_default() += 1;
+            }
+            let country = c.vendor.as_ref().and_then(owner_country);
+            if let Some(cc) = &country {
+                *s.by_country.entry(cc.clone()).or_default() += 1;
+            }
+            if let Some(v) = &c.vendor {
+                let owner = v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone());
+                *s.by_vendor.entry(owner).or_default() += 1;
+            }
+            if let Some(p) = &c.product {
+                let key = match (c.origin, &country) {
+                    (Some(o), _) => o.as_str().to_owned(),
+                    (None, Some(cc)) => cc.clone(),
+                    (None, None) => "unknown".to_owned(),
+                };
+                *s.by_category.entry(p.category.clone()).or_default().entry(key).or_default() += 1;
+            }
+        }
+        self.summary = s;
+    }
+}
+
+/// The country that decides origin: the ultimate owner's, else the vendor's own.
+pub fn owner_country(p: &Party) -> Option<String> {
+    p.owner_country.clone().or_else(|| p.country.clone())
+}

@@ -1,0 +1,112 @@
+//! Terminal tables (comfy-table): a summary by origin and country, the top vendors (foreign
+//! ones when a home is set), the components, and the errors. Every cell is sanitised again here
+//! because a report may come from a file another tool wrote.
+
+use crate::model::{owner_country, Origin, Report};
+use crate::text::sanitize;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// How many vendors the top-vendor table shows.
+const TOP: usize = 15;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.iter().map(|h| Cell::new(*h)));
+    t
+}
+
+/// Render the whole report as tables.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    let home = r.scan.home.as_deref().map(sanitize);
+    let _ = writeln!(
+        out,
+        "sovscan {} — {} components, {} errors, rules {} — home: {}",
+        sanitize(&r.tool.version),
+        s.components,
+        r.errors.len(),
+        sanitize(&r.tool.rules.version),
+        home.as_deref().unwrap_or("(none: origin not assessed)")
+    );
+    if !s.by_origin.is_empty() {
+        let mut t = table(&["origin", "components", "share"]);
+        for (o, n) in &s.by_origin {
+            t.add_row(vec![sanitize(o), n.to_string(), share(*n, s.components)]);
+        }
+        let _ = writeln!(out, "\nBy origin\n{t}");
+    }
+    if !s.by_country.is_empty() {
+        let mut rows: Vec<_> = s.by_country.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut t = table(&["country", "components", "share"]);
+        for (cc, n) in rows {
+            t.add_row(vec![sanitize(cc), n.to_string(), share(*n, s.components)]);
+        }
+        let _ = writeln!(out, "\nBy country of the ultimate owner\n{t}");
+    }
+    top_vendors(r, &mut out);
+    let mut t = table(&["component", "version", "kind", "vendor", "country", "origin", "conf."]);
+    for c in &r.components {
+        let (vendor, country) = match &c.vendor {
+            Some(v) => (sanitize(&v.name), owner_country(v).map(|c| sanitize(&c)).unwrap_or_else(|| "—".into())),
+            None => ("unknown".into(), "—".into()),
+        };
+        t.add_row(vec![
+            sanitize(&c.name),
+            c.version.as_deref().map(sanitize).unwrap_or_default(),
+            format!("{:?}", c.kind).to_lowercase(),
+            vendor,
+            country,
+            c.origin.map(|o| o.as_str().to_owned()).unwrap_or_else(|| "—".into()),
+            format!("{:.2}", c.confidence),
+        ]);
+    }
+    let _ = writeln!(out, "\nComponents\n{t}");
+    if !r.errors.is_empty() {
+        let mut t = table(&["path", "error"]);
+        for e in r.errors.iter().take(50) {
+            t.add_row(vec![sanitize(&e.path), sanitize(&e.error)]);
+        }
+        let more = r.errors.len().saturating_sub(50);
+        let _ = writeln!(out, "\nErrors (the scan went on)\n{t}");
+        if more > 0 {
+            let _ = writeln!(out, "… and {more} more (see --format json)");
+        }
+    }
+    out
+}
+
+fn top_vendors(r: &Report, out: &mut String) {
+    let foreign_only = r.scan.home.is_some();
+    let mut by: BTreeMap<String, (String, String, usize)> = BTreeMap::new();
+    for c in &r.components {
+        let Some(v) = &c.vendor else { continue };
+        if foreign_only && c.origin != Some(Origin::Foreign) {
+            continue;
+        }
+        let owner = v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone());
+        let e = by.entry(owner).or_insert_with(|| (v.name.clone(), owner_country(v).unwrap_or_default(), 0));
+        e.2 += 1;
+    }
+    if by.is_empty() {
+        return;
+    }
+    let mut rows: Vec<_> = by.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .2.cmp(&a.1 .2).then(a.0.cmp(&b.0)));
+    let mut t = table(&["vendor (ultimate owner)", "country", "components"]);
+    for (id, (name, cc, n)) in rows.into_iter().take(TOP) {
+        t.add_row(vec![format!("{} ({})", sanitize(&name), sanitize(&id)), sanitize(&cc), n.to_string()]);
+    }
+    let title = if foreign_only { "Top foreign vendors" } else { "Top vendors" };
+    let _ = writeln!(out, "\n{title}\n{t}");
+}
+
+fn share(n: usize, total: usize) -> String {
+    if total == 0 {
+        return "—".into();
+    }
+    format!("{:.1} %", n as f64 * 100.0 / total as f64)
+}

@@ -1,0 +1,206 @@
+//! The rule database's file schema: the raw shapes read from YAML, with unknown keys refused.
+//! Meaning (country codes, dangling references, duplicates) is checked in [`super::validate`].
+
+use serde::{Deserialize, Serialize};
+
+/// What sort of organisation a vendor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum VendorKind {
+    /// A company.
+    #[default]
+    Company,
+    /// A community project with no legal owner.
+    Community,
+    /// A foundation or non-profit.
+    Foundation,
+    /// A government body or state institute.
+    Government,
+}
+
+/// Identifiers that attribute evidence to a vendor. Every list is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matchers {
+    /// Company names and variants; compared after normalisation (case, punctuation and legal
+    /// forms such as "Co., Ltd." ignored). Matched exactly, and as whole words inside longer
+    /// names (copyright lines, maintainer names) at a lower strength.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// E-mail domains; a domain also matches its subdomains (never past a public suffix).
+    #[serde(default)]
+    pub email_domains: Vec<String>,
+    /// URL hosts (match subdomains too) or code-host organisations (`github.com/openssl`).
+    #[serde(default)]
+    pub url_hosts: Vec<String>,
+    /// PCI vendor ids, 4 lower-case hex digits.
+    #[serde(default)]
+    pub pci_vendor_ids: Vec<String>,
+    /// USB vendor ids, 4 lower-case hex digits.
+    #[serde(default)]
+    pub usb_vendor_ids: Vec<String>,
+    /// Code-signing certificate subject organisations (`O=`).
+    #[serde(default)]
+    pub signer_subjects: Vec<String>,
+    /// Device-tree vendor prefixes (`hisilicon`).
+    #[serde(default)]
+    pub dt_prefixes: Vec<String>,
+    /// CPU vendor ids: x86 CPUID strings (`GenuineIntel`) or ARM implementers (`arm:0x41`).
+    #[serde(default)]
+    pub cpu_ids: Vec<String>,
+    /// Java groupId prefixes (`com.alibaba`).
+    #[serde(default)]
+    pub java_groups: Vec<String>,
+    /// npm scopes (`@alicloud`).
+    #[serde(default)]
+    pub npm_scopes: Vec<String>,
+    /// Go module path prefixes (`github.com/pingcap`).
+    #[serde(default)]
+    pub go_modules: Vec<String>,
+    /// Strings searched for by the deep byte scan (weak evidence).
+    #[serde(default)]
+    pub strings: Vec<String>,
+}
+
+/// One evidence example that must attribute to its vendor (`sovscan rules test`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// Evidence kind (kebab-case, as in reports).
+    pub kind: crate::model::EvidenceKind,
+    /// Evidence value.
+    pub value: String,
+}
+
+/// A vendor entry of `rules/vendors/<cc>.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVendor {
+    /// Stable id (kebab-case).
+    pub id: String,
+    /// Legal name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country of incorporation or headquarters; `null` for communities.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Organisation kind.
+    #[serde(default)]
+    pub kind: VendorKind,
+    /// Whether it counts as `international` (default: true for community and foundation).
+    #[serde(default)]
+    pub international: Option<bool>,
+    /// Vendor id of the owner, if another vendor owns it.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// URLs that back the country and ownership facts.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Matchers.
+    #[serde(default, rename = "match")]
+    pub matchers: Matchers,
+    /// Evidence that must attribute to this vendor.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+    /// Free-form note for reviewers.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Product matchers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductMatchers {
+    /// Package names as `ecosystem:name` (`deb:openssl`, `rpm:openssl-libs`, `npm:react`).
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// Binary or library file names (`libssl.so.3`, `oracle`).
+    #[serde(default)]
+    pub binaries: Vec<String>,
+}
+
+/// A product entry of `rules/products/<category>.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProduct {
+    /// Stable id.
+    pub id: String,
+    /// Product name.
+    pub name: String,
+    /// Vendor id that makes it.
+    pub vendor: String,
+    /// Category (`operating-system`, `database`, …).
+    pub category: String,
+    /// `low`, `medium`, `high` or `critical`.
+    #[serde(default)]
+    pub criticality: Option<String>,
+    /// Matchers.
+    #[serde(default, rename = "match")]
+    pub matchers: ProductMatchers,
+    /// Product ids that can replace it.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    /// Sources.
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// A member of an entity list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMember {
+    /// Vendor id.
+    pub vendor: String,
+    /// The entity as the list names it.
+    #[serde(default)]
+    pub listed_as: Option<String>,
+    /// Date added (YYYY-MM-DD).
+    #[serde(default)]
+    pub added: Option<String>,
+    /// Source for this entry, if more specific than the list's.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A named entity list of `rules/lists/<id>.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawList {
+    /// Stable id (`us-fcc-covered`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Issuing authority.
+    pub authority: String,
+    /// ISO country (or region) of the authority.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Date of the version transcribed (YYYY-MM-DD).
+    pub date: String,
+    /// Sources.
+    pub sources: Vec<String>,
+    /// Members.
+    pub members: Vec<ListMember>,
+}
+
+/// A region of `rules/regions.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    /// Id usable wherever a country is (`EU`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Member countries.
+    pub countries: Vec<String>,
+    /// Sources.
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// `rules/db.yaml`: the database's own metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    /// Database version.
+    pub version: String,
+}
