@@ -291,6 +291,28 @@ impl Component {
     }
 }
 
+/// How two components relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RelationshipKind {
+    /// `from` needs `to` (a declared or resolved dependency).
+    DependsOn,
+    /// `from` contains `to` (an application bundle its binaries, an image its packages).
+    Contains,
+}
+
+/// A directed edge between two components, by component id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Relationship {
+    /// Component id of the source.
+    pub from: String,
+    /// Component id of the target.
+    pub to: String,
+    /// Kind of edge.
+    pub kind: RelationshipKind,
+}
+
 /// An input that could not be read or parsed. Never fatal to the scan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ScanError {
@@ -402,6 +424,9 @@ pub struct Report {
     pub summary: Summary,
     /// Components, sorted by id.
     pub components: Vec<Component>,
+    /// Edges between components, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relationships: Vec<Relationship>,
     /// Inputs that could not be read, sorted by path.
     pub errors: Vec<ScanError>,
 }
@@ -423,6 +448,8 @@ impl Report {
             c.evidence.dedup();
         }
         self.components.sort_by(|a, b| a.id.cmp(&b.id));
+        self.relationships.sort();
+        self.relationships.dedup();
         self.errors.sort();
         self.errors.dedup();
     }

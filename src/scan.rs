@@ -55,7 +55,14 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
         .build()
         .map_err(|e| crate::Error::Config(format!("--jobs: {e}")))?;
     let os = OsRelease::read(&root);
-    let ctx = Context { root: &root, os: &os };
+    let options = ScanOptions {
+        deep: cfg.deep,
+        hardware: cfg.hardware,
+        one_file_system: cfg.one_file_system,
+        exclude: cfg.exclude.clone(),
+        paths: cfg.paths.clone(),
+    };
+    let ctx = Context { root: &root, os: &os, options: &options };
     let wcfg = WalkConfig { paths: cfg.paths.clone(), exclude: cfg.exclude.clone(), one_file_system: cfg.one_file_system };
 
     let collected = pool.install(|| {
@@ -65,6 +72,7 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
             .into_iter()
             .partition(|e| ALL.iter().any(|c| c.phase() == Phase::Database && c.matches_path(&e.path)));
         let mut all = Collected { errors: walked.errors, ..Collected::default() };
+        all.extend(system_phase(&ctx));
         all.extend(database_phase(&dbs, &ctx));
         if !cfg.paths.is_empty() {
             all.owned.extend(ownership_outside_paths(&dbs, &ctx, &root));
@@ -97,21 +105,26 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
             host: host_name(&root),
             roots: if cfg.paths.is_empty() { vec!["/".to_owned()] } else { cfg.paths.clone() },
             home: cfg.home.clone(),
-            options: ScanOptions {
-                deep: cfg.deep,
-                hardware: cfg.hardware,
-                one_file_system: cfg.one_file_system,
-                exclude: cfg.exclude.clone(),
-                paths: cfg.paths.clone(),
-            },
+            options,
         },
         summary: Summary::default(),
         components,
+        relationships: collected.relationships,
         errors: collected.errors,
     };
     report.normalise();
     report.summarise();
     Ok(report)
+}
+
+fn system_phase(ctx: &Context<'_>) -> Collected {
+    ALL.par_iter()
+        .filter(|c| c.phase() == Phase::System)
+        .map(|c| c.collect_system(ctx))
+        .reduce(Collected::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
 }
 
 fn database_phase(dbs: &[Entry], ctx: &Context<'_>) -> Collected {

@@ -1,1 +1,4 @@
+//! Integration tests: the `sovscan` binary run on fixture roots and on trees the tests build.
 
+mod common;
+mod scan;

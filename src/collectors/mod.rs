@@ -30,6 +30,9 @@ pub static ALL: &[&dyn Collector] = &[
 /// When a collector runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Once per scan, before the walk, on well-known places of the root (hardware under
+    /// `/sys` and `/proc`, a Windows registry hive…): [`Collector::collect_system`].
+    System,
     /// Package databases: run first, report owned files.
     Database,
     /// Individual files: run on whatever the databases do not own.
@@ -109,6 +112,8 @@ pub struct Context<'a> {
     pub root: &'a RootFs,
     /// The scanned system's os-release.
     pub os: &'a OsRelease,
+    /// Scan options (deep scan, hardware inventory…).
+    pub options: &'a crate::model::ScanOptions,
 }
 
 /// What one collector run produced. Partial results and errors travel together.
@@ -120,6 +125,8 @@ pub struct Collected {
     pub errors: Vec<ScanError>,
     /// System paths owned by the components (database collectors only).
     pub owned: Vec<String>,
+    /// Edges between components (by component id).
+    pub relationships: Vec<crate::model::Relationship>,
 }
 
 impl Collected {
@@ -128,6 +135,7 @@ impl Collected {
         self.components.extend(other.components);
         self.errors.extend(other.errors);
         self.owned.extend(other.owned);
+        self.relationships.extend(other.relationships);
     }
 
     /// A result with a single error.
@@ -164,6 +172,10 @@ pub trait Collector: Send + Sync {
     }
     /// Turn the candidate into components and evidence. Never panics.
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected;
+    /// [`Phase::System`] collectors: inspect the root once per scan. Never panics.
+    fn collect_system(&self, _ctx: &Context<'_>) -> Collected {
+        Collected::default()
+    }
 }
 
 #[cfg(test)]
