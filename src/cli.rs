@@ -90,7 +90,11 @@ impl ScanArgs {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
         let host_root = self.root == std::path::Path::new("/");
-        let one_fs = if self.cross_file_systems { false } else { self.one_file_system || host_root };
+        let one_fs = if self.cross_file_systems {
+            false
+        } else {
+            self.one_file_system || host_root
+        };
         if let Some(0) = self.jobs {
             anyhow::bail!("--jobs must be at least 1");
         }
@@ -100,7 +104,8 @@ impl ScanArgs {
             .map(|p| {
                 if host_root {
                     // Without --root, PATHs are host paths, relative to the working directory.
-                    let abs = std::path::absolute(p).with_context(|| format!("{p}: cannot make absolute"))?;
+                    let abs = std::path::absolute(p)
+                        .with_context(|| format!("{p}: cannot make absolute"))?;
                     Ok(abs.to_string_lossy().into_owned())
                 } else if p.starts_with('/') {
                     Ok(p.clone())
@@ -143,7 +148,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 db.regions.len(),
                 lines.len()
             )?;
-            Ok(if diags.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if diags.has_errors() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -154,8 +163,10 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} files [{elapsed}] {wide_bar}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files [{elapsed}] {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
@@ -169,7 +180,10 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    emit(&report::render(&report, args.format), args.output.as_deref())?;
+    emit(
+        &report::render(&report, args.format),
+        args.output.as_deref(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -197,19 +211,41 @@ mod tests {
 
     #[test]
     fn scan_defaults_and_root() {
-        let Command::Scan(a) = parse(&["sovscan", "scan"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan"]).command else {
+            panic!()
+        };
         let c = a.to_config().unwrap();
         assert!(c.one_file_system);
         assert_eq!(c.root, PathBuf::from("/"));
-        let Command::Scan(a) = parse(&["sovscan", "scan", "--root", "/mnt/img", "usr/bin", "--exclude", "*.log", "-j", "2", "--home", "EU"]).command else { panic!() };
+        let Command::Scan(a) = parse(&[
+            "sovscan",
+            "scan",
+            "--root",
+            "/mnt/img",
+            "usr/bin",
+            "--exclude",
+            "*.log",
+            "-j",
+            "2",
+            "--home",
+            "EU",
+        ])
+        .command
+        else {
+            panic!()
+        };
         let c = a.to_config().unwrap();
         assert!(!c.one_file_system);
         assert_eq!(c.paths, vec!["/usr/bin"]);
         assert_eq!(c.jobs, 2);
         assert_eq!(c.home.as_deref(), Some("EU"));
-        let Command::Scan(a) = parse(&["sovscan", "scan", "--cross-file-systems"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan", "--cross-file-systems"]).command else {
+            panic!()
+        };
         assert!(!a.to_config().unwrap().one_file_system);
-        let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else {
+            panic!()
+        };
         assert!(a.to_config().is_err());
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
     }
