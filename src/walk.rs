@@ -155,11 +155,11 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
     out
 }
 
-/// Report a symlink that loops or whose relative target climbs out of the root. Never follows.
+/// Report a symlink that loops, whose relative target climbs out of the root, or whose
+/// absolute target does not exist inside the root (on the host it would name a file outside the
+/// scanned tree). Never follows it.
 fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec<ScanError>) {
-    let Ok(target) = std::fs::read_link(host) else {
-        return;
-    };
+    let Ok(target) = std::fs::read_link(host) else { return };
     if root.link_escapes(sys, &target) {
         errors.push(ScanError::new(
             sys,
@@ -170,8 +170,19 @@ fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec
         ));
         return;
     }
-    if let Err(ResolveError::Loop) = root.resolve(sys) {
-        errors.push(ScanError::new(sys, "symlink loop: not followed"));
+    let dangling = match root.resolve(sys) {
+        Err(ResolveError::Loop) => {
+            errors.push(ScanError::new(sys, "symlink loop: not followed"));
+            return;
+        }
+        Err(ResolveError::Io(_)) => true,
+        Ok(p) => std::fs::symlink_metadata(&p).is_err(),
+    };
+    if dangling && target.is_absolute() {
+        errors.push(ScanError::new(
+            sys,
+            format!("symlink to {} does not resolve inside the root: not followed", target.display()),
+        ));
     }
 }
 
