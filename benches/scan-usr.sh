@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TREE=${1:-/usr}
 cargo build --release --quiet
-BIN=target/release/sovscan
+BIN=${CARGO_TARGET_DIR:-target}/release/sovscan
 
 files=$(find "$TREE" -xdev -type f | wc -l)
 bytes=$(find "$TREE" -xdev -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
