@@ -10,12 +10,16 @@
 //! Nothing here reads files; collectors never call it.
 
 use crate::model::{Component, EvidenceKind, Origin, Party, ProductRef};
-use crate::rules::matcher::Matcher;
+use crate::rules::matcher::{Hit, Matcher};
 use crate::rules::{RuleDb, Vendor};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Below this score the vendor is left unknown rather than guessed.
 pub const MIN_SCORE: f64 = 0.25;
+/// The winner must lead the runner-up by this much, unless its evidence is decisive.
+pub const MIN_MARGIN: f64 = 0.1;
+/// Evidence at least this strong (signer subject, hardware ids) decides on its own.
+pub const DECISIVE: f64 = 0.9;
 
 /// Attributes components with one rule database and one home.
 pub struct Attributor<'a> {
@@ -42,8 +46,7 @@ impl<'a> Attributor<'a> {
 
     /// Attribute one component in place.
     pub fn attribute(&self, c: &mut Component) {
-        let mut scores: BTreeMap<String, f64> = BTreeMap::new();
-        let mut products: BTreeMap<String, f64> = BTreeMap::new();
+        let mut hits: Vec<(EvidenceKind, Hit)> = Vec::new();
         let mut supplier: Option<String> = None;
         for e in &mut c.evidence {
             if e.kind == EvidenceKind::Distributor {
@@ -57,25 +60,56 @@ impl<'a> Attributor<'a> {
                 continue;
             };
             e.rule = Some(hit.rule.clone());
+            hits.push((e.kind, hit));
+        }
+        // A maintainer from the supplier (a distribution's packager) says who ships the
+        // component, not who makes it.
+        if let Some(sup) = &supplier {
+            hits.retain(|(k, h)| !(*k == EvidenceKind::Maintainer && &h.vendor == sup));
+        }
+        // Copyright files name many holders: when they point at several vendors, each says
+        // little about which one makes the component.
+        let holder_vendors: BTreeSet<&str> = hits
+            .iter()
+            .filter(|(k, _)| *k == EvidenceKind::CopyrightHolder)
+            .map(|(_, h)| h.vendor.as_str())
+            .collect();
+        let holder_weight = 1.0 / holder_vendors.len().max(1) as f64;
+        let mut scores: BTreeMap<String, f64> = BTreeMap::new();
+        let mut strongest: BTreeMap<String, f64> = BTreeMap::new();
+        let mut products: BTreeMap<String, f64> = BTreeMap::new();
+        for (kind, hit) in &hits {
+            let strength = if *kind == EvidenceKind::CopyrightHolder {
+                hit.strength * holder_weight
+            } else {
+                hit.strength
+            };
             if let Some(p) = &hit.product {
                 let s = products.entry(p.clone()).or_insert(0.0);
-                *s = s.max(hit.strength);
+                *s = s.max(strength);
             }
-            let s = scores.entry(hit.vendor).or_insert(0.0);
-            *s = 1.0 - (1.0 - *s) * (1.0 - hit.strength);
+            let s = scores.entry(hit.vendor.clone()).or_insert(0.0);
+            *s = 1.0 - (1.0 - *s) * (1.0 - strength);
+            let m = strongest.entry(hit.vendor.clone()).or_insert(0.0);
+            *m = m.max(strength);
         }
         let total: f64 = scores.values().sum();
-        let best = scores
-            .iter()
-            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(id, s)| (id.clone(), *s));
+        let mut ranked: Vec<(&String, &f64)> = scores.iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let best = ranked.first().map(|(id, s)| ((*id).clone(), **s));
+        let runner_up = ranked.get(1).map(|(_, s)| **s).unwrap_or(0.0);
         c.supplier = supplier.and_then(|id| self.party(&id));
         c.vendor = None;
         c.origin = None;
         c.confidence = 0.0;
-        if let Some((id, score)) = best.filter(|(_, s)| *s >= MIN_SCORE) {
-            c.vendor = self.party(&id);
-            c.confidence = round2(score * (score / total.max(score)));
+        if let Some((id, score)) = best {
+            // Decisive evidence (a signature, a hardware id) settles it; otherwise the winner
+            // must clear a floor and stand clearly above the runner-up, or stay unknown.
+            let decisive = strongest.get(&id).copied().unwrap_or(0.0) >= DECISIVE;
+            if score >= MIN_SCORE && (decisive || score - runner_up >= MIN_MARGIN) {
+                c.vendor = self.party(&id);
+                c.confidence = round2(score * (score / total.max(score)));
+            }
         }
         // A product is named only when it agrees with the vendor chosen (or no vendor was).
         c.product = products

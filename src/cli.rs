@@ -78,8 +78,42 @@ pub struct ScanArgs {
 /// `sovscan rules …`.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// Check the rule database and print every problem as file:line:column.
+    /// Check the rule database and print every problem as file:line:column: error[code].
+    ///
+    /// Exits 1 when there are errors (warnings alone exit 0).
     Lint {
+        /// Add rule files from DIR.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Run every vendor's `examples` and report those that do not attribute to their vendor.
+    Test {
+        /// Add rule files from DIR.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// List vendors, optionally of one country (own or ultimate owner's) or one entity list.
+    List {
+        /// Only vendors of this country (ISO 3166-1 alpha-2).
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+        /// Only members of this entity list (`us-fcc-covered`).
+        #[arg(long, value_name = "NAME")]
+        list: Option<String>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Add rule files from DIR.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Show one vendor, product, entity list or region.
+    Show {
+        /// Its id.
+        id: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+        format: Format,
         /// Add rule files from DIR.
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
@@ -132,8 +166,18 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
-        Command::Rules(RulesCommand::Lint { rules }) => {
-            let (db, diags) = crate::rules::load(&rules)?;
+        Command::Rules(cmd) => run_rules(cmd),
+    }
+}
+
+fn run_rules(cmd: RulesCommand) -> Result<ExitCode> {
+    use crate::rules::{examples, show};
+    match cmd {
+        RulesCommand::Lint { rules } => {
+            let (db, mut diags) = crate::rules::load(&rules)?;
+            if !diags.has_errors() {
+                examples::check(&db, &mut diags);
+            }
             let lines = diags.rendered();
             let mut err = std::io::stderr().lock();
             for l in &lines {
@@ -153,6 +197,50 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        RulesCommand::Test { rules } => {
+            let db = crate::rules::load_strict(&rules)?;
+            let results = examples::run(&db);
+            let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
+            let mut text = String::new();
+            for r in &failed {
+                let got = r.got.as_deref().unwrap_or("no vendor");
+                text.push_str(&format!(
+                    "FAIL {}: {} `{}` attributes to {got}\n",
+                    r.vendor, r.kind, r.value
+                ));
+            }
+            text.push_str(&format!(
+                "{} passed, {} failed\n",
+                results.len() - failed.len(),
+                failed.len()
+            ));
+            emit(&text, None)?;
+            Ok(if failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        RulesCommand::List {
+            country,
+            list,
+            format,
+            rules,
+        } => {
+            let db = crate::rules::load_strict(&rules)?;
+            let vendors = show::filter(&db, country.as_deref(), list.as_deref())?;
+            let text = match format {
+                Format::Json => show::list_json(&db, &vendors),
+                _ => show::list_table(&db, &vendors),
+            };
+            emit(&text, None)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Show { id, format, rules } => {
+            let db = crate::rules::load_strict(&rules)?;
+            emit(&show::show(&db, &id, format == Format::Json)?, None)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

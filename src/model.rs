@@ -58,7 +58,10 @@ pub enum EvidenceKind {
     NpmScope,
     /// A Go module path (`github.com/pingcap/tidb`).
     GoModule,
-    /// A URL the artifact declares as its home, repository or upstream source.
+    /// The URL the package declares as its homepage (dpkg `Homepage`, rpm `URL`, pip
+    /// `Home-page`): the most direct statement of who makes it.
+    Homepage,
+    /// Another URL the artifact names: repository, upstream source, contact.
     Url,
     /// An e-mail address of an author or upstream contact.
     Email,
@@ -99,6 +102,7 @@ impl EvidenceKind {
             EvidenceKind::JavaGroupId => "java-group-id",
             EvidenceKind::NpmScope => "npm-scope",
             EvidenceKind::GoModule => "go-module",
+            EvidenceKind::Homepage => "homepage",
             EvidenceKind::Url => "url",
             EvidenceKind::Email => "email",
             EvidenceKind::CopyrightHolder => "copyright-holder",

@@ -159,7 +159,9 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
 /// absolute target does not exist inside the root (on the host it would name a file outside the
 /// scanned tree). Never follows it.
 fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec<ScanError>) {
-    let Ok(target) = std::fs::read_link(host) else { return };
+    let Ok(target) = std::fs::read_link(host) else {
+        return;
+    };
     if root.link_escapes(sys, &target) {
         errors.push(ScanError::new(
             sys,
@@ -181,7 +183,10 @@ fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec
     if dangling && target.is_absolute() {
         errors.push(ScanError::new(
             sys,
-            format!("symlink to {} does not resolve inside the root: not followed", target.display()),
+            format!(
+                "symlink to {} does not resolve inside the root: not followed",
+                target.display()
+            ),
         ));
     }
 }

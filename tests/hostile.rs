@@ -7,12 +7,20 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::time::Duration;
 
 fn mkfifo(path: &std::path::Path) {
-    let st = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    let st = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
     assert!(st.success());
 }
 
 fn error_for<'a>(report: &'a serde_json::Value, path: &str) -> Option<&'a str> {
-    report["errors"].as_array().unwrap().iter().find(|e| e["path"] == path).and_then(|e| e["error"].as_str())
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == path)
+        .and_then(|e| e["error"].as_str())
 }
 
 #[test]
@@ -49,31 +57,63 @@ fn hostile_tree_is_scanned_safely() {
         .output()
         .unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     assert!(error_for(&r, "/opt/app/fifo").unwrap().contains("FIFO"));
     assert!(error_for(&r, "/opt/app/loop-a").unwrap().contains("loop"));
-    assert!(error_for(&r, "/opt/app/passwd").unwrap().contains("does not resolve inside the root"));
-    assert!(error_for(&r, "/opt/app/escape.so").unwrap().contains("climbs out of the root"));
-    assert!(error_for(&r, "/opt/app/truncated.so").unwrap().contains("malformed ELF"));
-    assert!(error_for(&r, "/opt/app/bad-\u{fffd}\u{fffd}-name.so").unwrap().contains("UTF-8"));
+    assert!(error_for(&r, "/opt/app/passwd")
+        .unwrap()
+        .contains("does not resolve inside the root"));
+    assert!(error_for(&r, "/opt/app/escape.so")
+        .unwrap()
+        .contains("climbs out of the root"));
+    assert!(error_for(&r, "/opt/app/truncated.so")
+        .unwrap()
+        .contains("malformed ELF"));
+    assert!(error_for(&r, "/opt/app/bad-\u{fffd}\u{fffd}-name.so")
+        .unwrap()
+        .contains("UTF-8"));
 
-    let ids: Vec<&str> = r["components"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"elf:/opt/app/good.so"), "{ids:?}");
-    assert!(ids.contains(&"elf:/opt/app/bad-\u{fffd}\u{fffd}-name.so"), "{ids:?}");
+    assert!(
+        ids.contains(&"elf:/opt/app/bad-\u{fffd}\u{fffd}-name.so"),
+        "{ids:?}"
+    );
     // The only mention of the outside file is the refused link's target, never a component.
     let comps = serde_json::to_string(&r["components"]).unwrap();
-    assert!(!comps.contains("secret"), "something outside the root was read: {comps}");
-    assert!(ids.iter().all(|id| id.starts_with("elf:/opt/app/") || id.starts_with("elf:/opt/locked/")), "{ids:?}");
-    assert!(!comps.contains(&top.path().display().to_string()), "host paths leaked");
+    assert!(
+        !comps.contains("secret"),
+        "something outside the root was read: {comps}"
+    );
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("elf:/opt/app/") || id.starts_with("elf:/opt/locked/")),
+        "{ids:?}"
+    );
+    assert!(
+        !comps.contains(&top.path().display().to_string()),
+        "host paths leaked"
+    );
 
     // Root ignores permissions; elsewhere the locked directory must be an error, not a crash.
     // SAFETY: geteuid has no preconditions.
     #[allow(unsafe_code)]
     let euid = unsafe { libc_geteuid() };
     if euid != 0 {
-        assert!(error_for(&r, "/opt/locked").unwrap().contains("Permission denied"));
+        assert!(error_for(&r, "/opt/locked")
+            .unwrap()
+            .contains("Permission denied"));
     }
 }
 

@@ -184,10 +184,18 @@ fn package(
     if let Some(m) = field(st, "Original-Maintainer") {
         comp.add_evidence(EvidenceKind::Maintainer, m, at);
     }
+    // A native package (no Debian revision in its version) is its maintainer's own work: the
+    // maintainer is also the upstream contact.
+    if version.is_some_and(|v| !v.contains('-')) {
+        if let Some(m) = field(st, "Maintainer") {
+            comp.set_property("native", "true");
+            comp.add_evidence(EvidenceKind::Email, m, at);
+        }
+    }
     for f in ["Homepage", "Vcs-Browser", "Vcs-Git"] {
         if let Some(u) = field(st, f) {
             if f == "Homepage" {
-                comp.add_evidence(EvidenceKind::Url, u, at);
+                comp.add_evidence(EvidenceKind::Homepage, u, at);
             } else {
                 comp.set_property(&f.to_ascii_lowercase(), u);
             }
@@ -430,8 +438,17 @@ pub fn parse_dep5(text: &str) -> Option<Dep5> {
 }
 
 /// "Copyright (c) 1998-2023 The OpenSSL Project Authors <x@y>" → "The OpenSSL Project Authors".
+/// Lines that do not start with a year or a copyright sign (licence text run into the field)
+/// give nothing.
 pub fn copyright_holder(line: &str) -> Option<String> {
     let mut s = line.trim();
+    let starts_ok = s.starts_with(|c: char| c.is_ascii_digit())
+        || ["Copyright", "copyright", "COPYRIGHT", "(C)", "(c)", "©"]
+            .iter()
+            .any(|p| s.starts_with(p));
+    if !starts_ok {
+        return None;
+    }
     for p in ["Copyright", "copyright", "(C)", "(c)", "©", ":"] {
         s = s.trim_start_matches(p).trim_start();
     }

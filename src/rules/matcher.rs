@@ -140,10 +140,23 @@ impl Matcher {
                 rule: v.rule_ref(),
             });
             let x = &v.raw.matchers;
-            // First claim wins; `rules lint` reports double claims.
-            let ins = |map: &mut HashMap<String, usize>, k: String| {
-                if !k.is_empty() {
-                    map.entry(k).or_insert(t);
+            // First claim wins unless this vendor has precedence over the holder; `rules lint`
+            // reports double claims without a precedence.
+            let beats = |holder: usize, targets: &[Target]| {
+                v.raw
+                    .precedence_over
+                    .iter()
+                    .any(|p| targets.get(holder).is_some_and(|h| &h.vendor == p))
+            };
+            let ins = |map: &mut HashMap<String, usize>, k: String, targets: &[Target]| {
+                if k.is_empty() {
+                    return;
+                }
+                match map.get(&k) {
+                    Some(&holder) if !beats(holder, targets) => {}
+                    _ => {
+                        map.insert(k, t);
+                    }
                 }
             };
             for n in &x.names {
@@ -152,40 +165,52 @@ impl Matcher {
                     ac_patterns.push(format!(" {k} "));
                     m.name_ac_targets.push(t);
                 }
-                ins(&mut m.names, k);
+                ins(&mut m.names, k, &m.targets);
             }
             // The legal name matches as well as the listed variants.
-            ins(&mut m.names, normalise_name(&v.raw.name));
+            ins(&mut m.names, normalise_name(&v.raw.name), &m.targets);
             for s in &x.signer_subjects {
-                ins(&mut m.signers, normalise_name(s));
+                ins(&mut m.signers, normalise_name(s), &m.targets);
             }
             for h in &x.url_hosts {
-                ins(&mut m.hosts, lc(h).trim_end_matches('/').to_owned());
+                ins(
+                    &mut m.hosts,
+                    lc(h).trim_end_matches('/').to_owned(),
+                    &m.targets,
+                );
             }
             for e in &x.email_domains {
-                ins(&mut m.emails, lc(e));
+                ins(&mut m.emails, lc(e), &m.targets);
             }
             for p in &x.pci_vendor_ids {
-                ins(&mut m.pci, lc(p));
+                ins(&mut m.pci, lc(p), &m.targets);
             }
             for p in &x.usb_vendor_ids {
-                ins(&mut m.usb, lc(p));
+                ins(&mut m.usb, lc(p), &m.targets);
             }
             for p in &x.dt_prefixes {
-                ins(&mut m.dt, lc(p));
+                ins(&mut m.dt, lc(p), &m.targets);
             }
             for p in &x.cpu_ids {
-                ins(&mut m.cpu, p.trim().to_owned());
-                ins(&mut m.cpu, lc(p));
+                ins(&mut m.cpu, p.trim().to_owned(), &m.targets);
+                ins(&mut m.cpu, lc(p), &m.targets);
             }
             for p in &x.java_groups {
-                ins(&mut m.java, lc(p));
+                ins(&mut m.java, lc(p), &m.targets);
             }
             for p in &x.npm_scopes {
-                ins(&mut m.npm, lc(p).trim_start_matches('@').to_owned());
+                ins(
+                    &mut m.npm,
+                    lc(p).trim_start_matches('@').to_owned(),
+                    &m.targets,
+                );
             }
             for p in &x.go_modules {
-                ins(&mut m.go, lc(p).trim_end_matches('/').to_owned());
+                ins(
+                    &mut m.go,
+                    lc(p).trim_end_matches('/').to_owned(),
+                    &m.targets,
+                );
             }
         }
         for p in db.products.values() {
@@ -260,15 +285,17 @@ impl Matcher {
     }
 
     /// Match a URL (or bare host): the code-host organisation on code hosts, else the host.
-    pub fn url(&self, url: &str) -> Option<Hit> {
+    /// `strength` is for a host match; an organisation on a code host is a little stronger.
+    pub fn url(&self, url: &str, strength: f64) -> Option<Hit> {
         let (host, path) = split_url(url)?;
         if let Some(org) = code_host_org(&host, &path) {
-            return self.hosts.get(&org).map(|&t| self.hit(t, 0.7));
+            return self.hosts.get(&org).map(|&t| self.hit(t, strength + 0.05));
         }
         if CODE_HOSTS.contains(&host.as_str()) {
             return None;
         }
-        self.host_in(&self.hosts, &host).map(|t| self.hit(t, 0.65))
+        self.host_in(&self.hosts, &host)
+            .map(|t| self.hit(t, strength))
     }
 
     /// Match an e-mail address (or `Name <address>`) by its domain; e-mail domains first, then
@@ -311,17 +338,18 @@ impl Matcher {
             }
             K::CompanyName => self.name(value, 0.85, 0.5),
             K::CopyrightHolder => self
-                .name(value, 0.6, 0.45)
-                .or_else(|| self.email(value, 0.45)),
+                .name(value, 0.5, 0.35)
+                .or_else(|| self.email(value, 0.35)),
             K::Maintainer => self
                 .email(value, 0.3)
                 .or_else(|| self.name(value, 0.3, 0.2)),
-            K::Email => self.email(value, 0.5),
-            K::Url => self.url(value),
+            K::Email => self.email(value, 0.4),
+            K::Homepage => self.url(value, 0.7),
+            K::Url => self.url(value, 0.55),
             K::JavaGroupId => prefix_walk(&self.java, &lc(value), '.').map(|t| self.hit(t, 0.75)),
             K::GoModule => prefix_walk(&self.go, &lc(value), '/')
                 .map(|t| self.hit(t, 0.75))
-                .or_else(|| self.url(value).map(|h| Hit { strength: 0.7, ..h })),
+                .or_else(|| self.url(&format!("https://{value}"), 0.65)),
             K::NpmScope => self
                 .npm
                 .get(lc(value).trim_start_matches('@'))

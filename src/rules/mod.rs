@@ -10,9 +10,11 @@
 //! YAML is read with `serde_norway` (imported as `serde_yaml`): the original `serde_yaml` is
 //! archived and flagged unmaintained, and the fork keeps its API and error locations.
 
+pub mod examples;
 pub mod iso;
 pub mod matcher;
 pub mod schema;
+pub mod show;
 pub mod validate;
 
 use crate::diag::{from_yaml_error, Diagnostics};

@@ -104,6 +104,10 @@ pub struct RawVendor {
     /// Free-form note for reviewers.
     #[serde(default)]
     pub note: Option<String>,
+    /// Vendor ids whose matchers this vendor's win over where both claim the same identifier
+    /// (a subsidiary sharing its parent's e-mail domain, a PCI id transferred with a business).
+    #[serde(default)]
+    pub precedence_over: Vec<String>,
 }
 
 /// Product matchers.

@@ -3,7 +3,8 @@
 //!
 //! Codes: `unknown-country`, `duplicate-id`, `dangling-parent`, `parent-cycle`,
 //! `dangling-vendor`, `dangling-alternative`, `dangling-member`, `duplicate-identifier`,
-//! `missing-source`, `bad-identifier`, `bad-criticality`, `bad-id`.
+//! `missing-source`, `bad-identifier`, `bad-criticality`, `bad-id`, `dangling-precedence`,
+//! `duplicate-member` (warning). `example-mismatch` comes from [`super::examples`].
 
 use super::{iso, RuleDb};
 use crate::diag::{Diagnostics, Locator};
@@ -116,10 +117,24 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
             }
             cur = db.vendors.get(p).and_then(|v| v.raw.parent.as_deref());
         }
+        for p in &r.precedence_over {
+            if !db.vendors.contains_key(p) {
+                d.error(
+                    l.value(&r.id, "", p),
+                    "dangling-precedence",
+                    format!("precedence_over `{p}` of `{}` is not a vendor", r.id),
+                );
+            }
+        }
         let m = &r.matchers;
         let mut claim = |kind: &'static str, key: &str, value: String, d: &mut Diagnostics| {
             if let Some(prev) = claimed.get(&(kind, value.clone())) {
-                if *prev != r.id.as_str() {
+                let ordered = r.precedence_over.iter().any(|p| p == prev)
+                    || db
+                        .vendors
+                        .get(*prev)
+                        .is_some_and(|pv| pv.raw.precedence_over.contains(&r.id));
+                if *prev != r.id.as_str() && !ordered {
                     d.error(
                         l.value(&r.id, key, &value),
                         "duplicate-identifier",
