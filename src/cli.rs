@@ -107,6 +107,11 @@ pub enum RulesCommand {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Explain a diagnostic code (`unknown-country`, `duplicate-identifier`…).
+    Explain {
+        /// The code.
+        code: String,
+    },
     /// Show one vendor, product, entity list or region.
     Show {
         /// Its id.
@@ -237,6 +242,13 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitCode> {
             emit(&text, None)?;
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::Explain { code } => match crate::diag::explain(&code) {
+            Some(text) => {
+                emit(&format!("{code}: {text}\n"), None)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => anyhow::bail!("unknown diagnostic code `{code}`"),
+        },
         RulesCommand::Show { id, format, rules } => {
             let db = crate::rules::load_strict(&rules)?;
             emit(&show::show(&db, &id, format == Format::Json)?, None)?;

@@ -3,6 +3,31 @@
 
 use std::fmt;
 
+/// Every diagnostic code with a one-paragraph explanation (`sovscan rules explain CODE`).
+pub const CODES: &[(&str, &str)] = &[
+    ("invalid-yaml", "The file is not valid YAML, or a value has the wrong type, or a key is not part of the schema (unknown keys are refused so that a typo never silently disables a rule)."),
+    ("duplicate-id", "Two entries of the same kind share an id within one rule set. Ids are how reports, policies and parents refer to entries; a user rule directory may reuse a built-in id to override it."),
+    ("unknown-country", "A country is not an assigned ISO 3166-1 alpha-2 code. Use `null` with `kind: community` for projects with no legal home rather than guessing."),
+    ("dangling-parent", "`parent` names a vendor that does not exist, so the ownership chain cannot be followed."),
+    ("parent-cycle", "Following `parent` from this vendor comes back to it; the ultimate owner is undefined."),
+    ("dangling-vendor", "A product's `vendor` is not a vendor id."),
+    ("dangling-alternative", "A product's `alternatives` names a product id that does not exist."),
+    ("dangling-member", "An entity list names a vendor id that does not exist."),
+    ("dangling-precedence", "`precedence_over` names a vendor id that does not exist."),
+    ("duplicate-identifier", "Two vendors claim the same identifier (PCI/USB id, e-mail domain, URL host, name…) and neither has `precedence_over` the other, so attribution would depend on file order."),
+    ("duplicate-member", "A vendor appears twice in one entity list (warning)."),
+    ("missing-source", "A vendor or list has no `sources`: every country and ownership fact must be checkable."),
+    ("bad-identifier", "An identifier is malformed (a PCI/USB id that is not 4 hex digits, a bare code host such as github.com, a name too short to match safely)."),
+    ("bad-criticality", "A product's `criticality` is not one of low, medium, high, critical."),
+    ("bad-id", "An id is not lower-case kebab-case."),
+    ("example-mismatch", "A vendor's `examples` entry does not attribute to that vendor with the current rules (run `sovscan rules test`)."),
+];
+
+/// The explanation of a code.
+pub fn explain(code: &str) -> Option<&'static str> {
+    CODES.iter().find(|(c, _)| *c == code).map(|(_, e)| *e)
+}
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -128,6 +153,22 @@ impl<'a> Locator<'a> {
             .unwrap_or_else(|| self.start())
     }
 
+    /// The line of the `n`-th (0-based) `id: <id>` in the file (for duplicates).
+    pub fn entry_nth(&self, id: &str, n: usize) -> Span<'a> {
+        let mut from = 1;
+        let mut found = None;
+        for _ in 0..=n {
+            match self.find_after(from, &["id:"], id) {
+                Some(sp) => {
+                    from = sp.line + 1;
+                    found = Some(sp);
+                }
+                None => break,
+            }
+        }
+        found.unwrap_or_else(|| self.entry(id))
+    }
+
     /// The first occurrence of `value` on a line containing `key` at or after the entry `id`,
     /// falling back to the entry itself.
     pub fn value(&self, id: &str, key: &str, value: &str) -> Span<'a> {
@@ -220,6 +261,19 @@ mod tests {
         assert_eq!((s.line, s.column), (5, 11));
         assert_eq!(l.entry("a").line, 1);
         assert_eq!(l.entry("missing").line, 1);
+    }
+
+    #[test]
+    fn codes_are_unique_and_kebab() {
+        let mut codes: Vec<&str> = CODES.iter().map(|(c, _)| *c).collect();
+        assert!(codes
+            .iter()
+            .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-')));
+        codes.sort();
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(n, codes.len(), "duplicate diagnostic code");
+        assert!(explain("unknown-country").is_some());
     }
 
     #[test]

@@ -219,10 +219,14 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
             continue;
         };
         let loc = crate::diag::Locator::new(&f.name, &f.text);
+        let mut in_file: BTreeMap<String, usize> = BTreeMap::new();
         let mut dup = |kind: &'static str, id: &str, diags: &mut Diagnostics| {
+            let nth = in_file.entry(id.to_owned()).or_insert(0);
+            let at = loc.entry_nth(id, *nth);
+            *nth += 1;
             if let Some(prev) = seen.insert((kind, id.to_owned()), f.name.clone()) {
                 diags.error(
-                    loc.entry(id),
+                    at,
                     "duplicate-id",
                     format!("{kind} id `{id}` is already defined in {prev}"),
                 );
