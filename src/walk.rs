@@ -13,7 +13,7 @@
 use crate::model::ScanError;
 use crate::rootfs::{ResolveError, RootFs};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::PathBuf;
 
 /// Top-level directories never walked: kernel and runtime state, not installed software.
@@ -93,15 +93,23 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
                 continue;
             }
         };
+        // The filesystem boundary is checked here rather than with walkdir's own
+        // `same_file_system`: combined with `filter_entry`, pruning a directory walkdir did not
+        // descend into (another filesystem) skips the parent instead, ending the walk early.
+        let start_dev = std::fs::symlink_metadata(&host_start).map(|m| m.dev()).ok();
         let it = walkdir::WalkDir::new(&host_start)
             .follow_links(false)
-            .same_file_system(cfg.one_file_system)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 let sys = root.system_path(e.path());
-                let pruned = e.file_type().is_dir() && PRUNED.contains(&sys.as_str());
-                !pruned && !exclude.is_match(&sys)
+                let is_dir = e.file_type().is_dir();
+                let pruned = is_dir && PRUNED.contains(&sys.as_str());
+                let other_fs = cfg.one_file_system
+                    && is_dir
+                    && e.depth() > 0
+                    && e.metadata().ok().map(|m| m.dev()) != start_dev;
+                !pruned && !other_fs && !exclude.is_match(&sys)
             });
         for item in it {
             let entry = match item {
@@ -202,5 +210,42 @@ mod tests {
         assert!(set.is_match("/home/a/b"));
         assert!(!set.is_match("/usr/bin/ls"));
         assert!(exclude_set(&["[".to_owned()]).is_err());
+    }
+
+    /// Pruning a directory on another filesystem (`/dev`) must not end the walk of `/`.
+    #[test]
+    fn regression_one_file_system_keeps_walking_after_a_pruned_mount() {
+        let root = RootFs::new("/").unwrap();
+        let cfg = WalkConfig {
+            paths: vec!["/etc".to_owned()],
+            exclude: vec![],
+            one_file_system: true,
+        };
+        let w = walk(&root, &cfg, &exclude_set(&[]).unwrap());
+        assert!(
+            w.files.iter().any(|f| f.path.starts_with("/etc/")),
+            "nothing found under /etc"
+        );
+        let cfg = WalkConfig {
+            paths: vec![],
+            exclude: vec![
+                "/usr".into(),
+                "/work".into(),
+                "/var".into(),
+                "/home".into(),
+                "/root".into(),
+                "/opt".into(),
+                "/tmp".into(),
+                "/snap".into(),
+                "/nix".into(),
+                "/srv".into(),
+            ],
+            one_file_system: true,
+        };
+        let w = walk(&root, &cfg, &exclude_set(&cfg.exclude).unwrap());
+        assert!(
+            w.files.iter().any(|f| f.path.starts_with("/etc/")),
+            "walk of / ended at the first pruned mount"
+        );
     }
 }

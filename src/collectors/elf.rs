@@ -46,7 +46,7 @@ impl Collector for Elf {
         };
         match parse(&bytes, c.path) {
             Ok(comp) => Collected {
-                components: vec![comp],
+                components: comp.into_iter().collect(),
                 ..Collected::default()
             },
             Err(e) => Collected::error(c.path, format!("malformed ELF: {e}")),
@@ -54,9 +54,13 @@ impl Collector for Elf {
     }
 }
 
-/// Parse one ELF image into a component. `path` is its system path.
-pub fn parse(bytes: &[u8], path: &str) -> Result<Component, String> {
+/// Parse one ELF image into a component. `path` is its system path. Relocatable objects and
+/// core dumps are not software anyone runs: they give `None`.
+pub fn parse(bytes: &[u8], path: &str) -> Result<Option<Component>, String> {
     let elf = GElf::parse(bytes).map_err(|e| e.to_string())?;
+    if !matches!(elf.header.e_type, header::ET_EXEC | header::ET_DYN) {
+        return Ok(None);
+    }
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let note = package_note(&elf, bytes);
     let soname = elf.soname.map(str::to_owned);
@@ -101,7 +105,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Component, String> {
             comp.set_property("os-cpe", cpe);
         }
     }
-    Ok(comp)
+    Ok(Some(comp))
 }
 
 fn build_id(elf: &GElf<'_>, bytes: &[u8]) -> Option<String> {
