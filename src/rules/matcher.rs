@@ -192,8 +192,7 @@ impl Matcher {
                 ins(&mut m.dt, lc(p), &m.targets);
             }
             for p in &x.cpu_ids {
-                ins(&mut m.cpu, p.trim().to_owned(), &m.targets);
-                ins(&mut m.cpu, lc(p), &m.targets);
+                ins(&mut m.cpu, cpu_key(p), &m.targets);
             }
             for p in &x.java_groups {
                 ins(&mut m.java, lc(p), &m.targets);
@@ -327,11 +326,7 @@ impl Matcher {
                 .usb
                 .get(lc(value).trim_start_matches("0x"))
                 .map(|&t| self.hit(t, 0.95)),
-            K::CpuVendorId => self
-                .cpu
-                .get(value.trim())
-                .or_else(|| self.cpu.get(&lc(value)))
-                .map(|&t| self.hit(t, 0.95)),
+            K::CpuVendorId => self.cpu.get(&cpu_key(value)).map(|&t| self.hit(t, 0.95)),
             K::DtCompatible => {
                 let prefix = value.split(',').next().unwrap_or(value);
                 self.dt.get(&lc(prefix)).map(|&t| self.hit(t, 0.9))
@@ -378,6 +373,15 @@ impl Matcher {
             product: Some(product.to_owned()),
         })
     }
+}
+
+/// CPU vendor ids compare case-insensitively with whitespace runs folded: CPUID strings are
+/// padded with spaces ("  Shanghai  ") that text sanitising collapses.
+fn cpu_key(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase()
 }
 
 /// Longest key of `map` that is `value` or a prefix of it ending at `sep`.
