@@ -102,3 +102,34 @@ fn explain_knows_every_code() {
         .assert()
         .code(2);
 }
+
+/// The database must not silently shrink below what issue #3 set out.
+#[test]
+fn database_sizes_do_not_shrink() {
+    let (db, _) = sovscan::rules::load(&[]).unwrap();
+    assert!(db.vendors.len() >= 1000, "{} vendors", db.vendors.len());
+    assert!(db.products.len() >= 150, "{} products", db.products.len());
+    assert!(db.vendors.values().all(|v| !v.raw.sources.is_empty()));
+    for list in [
+        "us-fcc-covered",
+        "us-ndaa-889",
+        "cn-mofcom-unreliable-entity",
+    ] {
+        assert!(db.lists.contains_key(list), "entity list {list} missing");
+    }
+    for region in ["EU", "EEA", "FIVE-EYES"] {
+        assert!(db.regions.contains_key(region), "region {region} missing");
+    }
+    // Ownership chains the issue names.
+    for (child, owner) in [
+        ("hisilicon", "huawei"),
+        ("red-hat", "ibm"),
+        ("vmware", "broadcom"),
+        ("mellanox", "nvidia"),
+        ("xilinx", "amd"),
+        ("arm", "softbank"),
+    ] {
+        let got = db.ultimate_owner(child).map(|v| v.raw.id.as_str());
+        assert_eq!(got, Some(owner), "{child}");
+    }
+}
