@@ -175,7 +175,7 @@ fn database_phase(dbs: &[Entry], ctx: &Context<'_>) -> Collected {
                         &Candidate {
                             path: &e.path,
                             host: &e.host,
-                            size: e.size,
+                            size: e.size(),
                             head: &[],
                         },
                         ctx,
@@ -249,39 +249,43 @@ fn one_file(e: &Entry, owned: bool, ctx: &Context<'_>) -> Collected {
     let by_path: Vec<_> = files()
         .filter(|c| (!owned || c.wants_owned()) && c.matches_path(&e.path))
         .collect();
-    for c in &by_path {
-        out.extend(c.collect(
-            &Candidate {
+    if !by_path.is_empty() {
+        let size = e.size();
+        for c in &by_path {
+            let cand = Candidate {
                 path: &e.path,
                 host: &e.host,
-                size: e.size,
+                size,
                 head: &[],
-            },
-            ctx,
-        ));
+            };
+            out.extend(c.collect(&cand, ctx));
+        }
     }
-    if owned || e.size == 0 {
+    if owned {
         return out;
     }
-    let head = match open_regular(&e.host).and_then(|(mut f, _)| read_head(&mut f, HEAD_LEN)) {
-        Ok(h) => h,
+    let opened = open_regular(&e.host)
+        .and_then(|(mut f, md)| read_head(&mut f, HEAD_LEN).map(|h| (h, md.len())));
+    let (head, size) = match opened {
+        Ok(x) => x,
         Err(err) => {
             out.errors
                 .push(ScanError::new(&e.path, format!("cannot read: {err}")));
             return out;
         }
     };
+    if size == 0 {
+        return out;
+    }
     for c in files().filter(|c| !by_path.iter().any(|b| b.id() == c.id()) && c.matches_head(&head))
     {
-        out.extend(c.collect(
-            &Candidate {
-                path: &e.path,
-                host: &e.host,
-                size: e.size,
-                head: &head,
-            },
-            ctx,
-        ));
+        let cand = Candidate {
+            path: &e.path,
+            host: &e.host,
+            size,
+            head: &head,
+        };
+        out.extend(c.collect(&cand, ctx));
     }
     out
 }

@@ -37,8 +37,16 @@ pub struct Entry {
     pub host: PathBuf,
     /// System path.
     pub path: String,
-    /// Size from `lstat`.
-    pub size: u64,
+}
+
+impl Entry {
+    /// Size from `lstat`, asked only when a collector needs it (most files a package owns
+    /// are never looked at, so the walk does not stat them).
+    pub fn size(&self) -> u64 {
+        std::fs::symlink_metadata(&self.host)
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
 }
 
 /// Files found and problems met.
@@ -136,11 +144,9 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
             }
             let ft = entry.file_type();
             if ft.is_file() {
-                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
                 out.files.push(Entry {
                     host: entry.into_path(),
                     path: sys,
-                    size,
                 });
             } else if ft.is_symlink() {
                 check_link(root, &sys, entry.path(), &mut out.errors);

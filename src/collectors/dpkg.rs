@@ -254,9 +254,11 @@ fn purl(
     Some(p.to_string())
 }
 
-/// Canonical directory per raw directory, shared by all packages of one database.
+/// Canonical directory per raw directory, shared by all packages of one database. Each
+/// directory is resolved from its parent's canonical form, so a new directory costs one `lstat`
+/// (a full resolution only when it is itself a symlink, as `/bin` is in a merged-/usr system).
 #[derive(Default)]
-struct DirCache(Mutex<HashMap<String, Option<String>>>);
+struct DirCache(Mutex<HashMap<String, String>>);
 
 impl DirCache {
     /// The canonical system path of `path` (its directory resolved inside the root).
@@ -265,15 +267,32 @@ impl DirCache {
             Some(i) => (&path[..i], &path[i + 1..]),
             None => return path.to_owned(),
         };
-        let dir = if dir.is_empty() { "/" } else { dir };
-        if let Some(Some(d)) = self.0.lock().ok().and_then(|m| m.get(dir).cloned()) {
-            return join(&d, base);
+        join(&self.dir(root, dir, 0), base)
+    }
+
+    fn dir(&self, root: &RootFs, dir: &str, depth: usize) -> String {
+        if dir.is_empty() || dir == "/" || depth > 64 {
+            return "/".to_owned();
         }
-        let resolved = root.resolve(dir).ok().map(|h| root.system_path(&h));
+        if let Some(d) = self.0.lock().ok().and_then(|m| m.get(dir).cloned()) {
+            return d;
+        }
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let candidate = join(&self.dir(root, parent, depth + 1), name);
+        let is_link = std::fs::symlink_metadata(root.join(&candidate))
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        let resolved = if is_link {
+            root.resolve(&candidate)
+                .map(|h| root.system_path(&h))
+                .unwrap_or(candidate)
+        } else {
+            candidate
+        };
         if let Ok(mut m) = self.0.lock() {
             m.insert(dir.to_owned(), resolved.clone());
         }
-        join(resolved.as_deref().unwrap_or(dir), base)
+        resolved
     }
 }
 
