@@ -126,3 +126,45 @@ fn bad_usage_exits_2() {
         .code(2);
     sovscan().args(["scan", "--bogus"]).assert().code(2);
 }
+
+#[test]
+fn distroless_status_d_packages_own_their_files() {
+    let root = fixtures().join("dpkg/distroless").display().to_string();
+    let r = scan_json(&["--root", &root]);
+    let ids: Vec<&str> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["deb:hostname@3.23+nmu1", "deb:netbase@6.4"],
+        "{ids:?}"
+    );
+    let h = component(&r, "deb:hostname@3.23+nmu1");
+    assert_eq!(h["locations"][0], "/var/lib/dpkg/status.d/hostname");
+    assert_eq!(
+        h["purl"],
+        "pkg:deb/debian/hostname@3.23%2Bnmu1?arch=amd64&distro=debian-12"
+    );
+}
+
+#[test]
+fn attributes_with_the_builtin_rules_and_home() {
+    let r = scan_json(&["--root", &debian_root(), "--home", "CN"]);
+    let z = component(&r, "deb:zlib1g@1:1.2.13.dfsg-1");
+    assert_eq!(z["vendor"]["id"], "zlib", "{z:#}");
+    assert_eq!(z["origin"], "international");
+    assert_eq!(z["supplier"]["id"], "debian");
+    assert!(z["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["rule"].as_str().is_some_and(|r| r.contains(":zlib"))));
+    assert_eq!(r["summary"]["components"], 8);
+    let unknown = r["summary"]["by_origin"]["unknown"].as_u64().unwrap_or(0);
+    // debianutils and hostname (Debian's own, but not provably so from their metadata) and the
+    // unowned acme-agent stay unknown rather than guessed.
+    assert!(unknown <= 4, "too many unknown: {}", r["summary"]);
+}

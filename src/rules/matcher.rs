@@ -350,7 +350,7 @@ impl Matcher {
                 .get(lc(value).trim_start_matches('@'))
                 .map(|&t| self.hit(t, 0.75)),
             K::PackageName => self.product_hit(self.packages.get(&lc(value))?, 0.8),
-            K::BinaryName => self.product_hit(self.binaries.get(value.trim())?, 0.6),
+            K::BinaryName | K::Soname => self.product_hit(self.binaries.get(value.trim())?, 0.6),
             K::String => self.name(value, 0.2, 0.2),
             K::Distributor => self
                 .name(value, 0.0, 0.0)
