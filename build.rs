@@ -1,5 +1,8 @@
 //! Embeds every YAML file under `rules/` (except `rules/policies/`) into the binary.
 
+// Build scripts talk to cargo through stdout.
+#![allow(clippy::disallowed_macros)]
+
 use std::fmt::Write;
 use std::path::Path;
 

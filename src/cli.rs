@@ -2,7 +2,7 @@
 //! configuration ([`ScanConfig`]); nothing below this module sees a raw flag. Each field's `///`
 //! doc is its `--help` text.
 
-use crate::report::{self, Format};
+use crate::report::{self, CycloneDxVersion, Format, RenderOptions};
 use crate::scan::{self, ScanConfig};
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -39,8 +39,17 @@ pub struct ScanArgs {
     ///
     /// Package databases are read under DIR, reported paths are that system's own paths, and
     /// symbolic links are resolved inside DIR as a chroot would: nothing outside DIR is read.
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub root: PathBuf,
+    ///
+    /// Default: `/`, unless only `--input` files are given.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Read components from FILE too (repeatable): a CycloneDX or SPDX JSON SBOM from another
+    /// tool, or a CSV asset inventory (columns such as asset, hostname, kind, vendor,
+    /// manufacturer, product, model, version, serial, count, cost; names matched loosely).
+    ///
+    /// With `--input` and neither PATH nor `--root`, the local filesystem is not scanned.
+    #[arg(long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
     /// Skip paths matching GLOB (repeatable). A glob without `/` matches any file or directory
     /// name (`*.log`); one with `/` matches system paths (`/home/**`).
     #[arg(long, value_name = "GLOB")]
@@ -69,6 +78,9 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// CycloneDX version written by `--format cyclonedx`.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = CycloneDxVersion::V1_6)]
+    pub cyclonedx_version: CycloneDxVersion,
     /// Fix the start time (to SOURCE_DATE_EPOCH or 1970) and duration so that the same input
     /// gives a byte-identical report.
     #[arg(long)]
@@ -89,7 +101,9 @@ pub enum RulesCommand {
 impl ScanArgs {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
-        let host_root = self.root == std::path::Path::new("/");
+        let filesystem = self.inputs.is_empty() || self.root.is_some() || !self.paths.is_empty();
+        let root = self.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let host_root = root == std::path::Path::new("/");
         let one_fs = if self.cross_file_systems { false } else { self.one_file_system || host_root };
         if let Some(0) = self.jobs {
             anyhow::bail!("--jobs must be at least 1");
@@ -110,7 +124,7 @@ impl ScanArgs {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ScanConfig {
-            root: self.root.clone(),
+            root,
             paths,
             exclude: self.exclude.clone(),
             one_file_system: one_fs,
@@ -119,6 +133,8 @@ impl ScanArgs {
             reproducible: self.reproducible,
             deep: false,
             hardware: false,
+            inputs: self.inputs.clone(),
+            filesystem,
         })
     }
 }
@@ -169,7 +185,8 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    emit(&report::render(&report, args.format), args.output.as_deref())?;
+    let opts = RenderOptions { cyclonedx_version: args.cyclonedx_version };
+    emit(&report::render_with(&report, args.format, &opts), args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -211,6 +228,15 @@ mod tests {
         assert!(!a.to_config().unwrap().one_file_system);
         let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else { panic!() };
         assert!(a.to_config().is_err());
+        let Command::Scan(a) = parse(&["sovscan", "scan", "--input", "a.cdx.json", "--input", "b.csv"]).command else { panic!() };
+        let c = a.to_config().unwrap();
+        assert!(!c.filesystem);
+        assert_eq!(c.inputs.len(), 2);
+        let Command::Scan(a) = parse(&["sovscan", "scan", "--input", "a.csv", "--root", "/mnt"]).command else { panic!() };
+        assert!(a.to_config().unwrap().filesystem);
+        let Command::Scan(a) = parse(&["sovscan", "scan", "-f", "cyclonedx", "--cyclonedx-version", "1.5"]).command else { panic!() };
+        assert_eq!(a.cyclonedx_version, CycloneDxVersion::V1_5);
+        assert!(a.to_config().unwrap().filesystem);
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
     }
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod collectors;
 pub mod diag;
 pub mod error;
+pub mod input;
 pub mod model;
 pub mod report;
 pub mod rootfs;

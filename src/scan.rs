@@ -38,6 +38,10 @@ pub struct ScanConfig {
     pub deep: bool,
     /// Hardware inventory.
     pub hardware: bool,
+    /// SBOMs and inventories to read (`--input`), see [`crate::input`].
+    pub inputs: Vec<PathBuf>,
+    /// Whether to walk the filesystem at all (false: inputs only).
+    pub filesystem: bool,
 }
 
 /// Called with (files done, files total) as the file phase progresses.
@@ -54,7 +58,7 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
         .num_threads(cfg.jobs)
         .build()
         .map_err(|e| crate::Error::Config(format!("--jobs: {e}")))?;
-    let os = OsRelease::read(&root);
+    let os = if cfg.filesystem { OsRelease::read(&root) } else { OsRelease::default() };
     let options = ScanOptions {
         deep: cfg.deep,
         hardware: cfg.hardware,
@@ -65,7 +69,10 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
     let ctx = Context { root: &root, os: &os, options: &options };
     let wcfg = WalkConfig { paths: cfg.paths.clone(), exclude: cfg.exclude.clone(), one_file_system: cfg.one_file_system };
 
-    let collected = pool.install(|| {
+    let mut collected = if !cfg.filesystem {
+        Collected::default()
+    } else {
+        pool.install(|| {
         let walked = walk::walk(&root, &wcfg, &exclude);
         let (dbs, files): (Vec<Entry>, Vec<Entry>) = walked
             .files
@@ -80,7 +87,11 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
         let owned: HashSet<String> = std::mem::take(&mut all.owned).into_iter().collect();
         all.extend(file_phase(&files, &owned, &ctx, progress));
         all
-    });
+        })
+    };
+    for input in &cfg.inputs {
+        collected.extend(crate::input::load(input)?);
+    }
 
     let attributor = Attributor::new(db, home);
     let mut components = collected.components;
@@ -102,8 +113,8 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
         scan: ScanInfo {
             started,
             duration_ms,
-            host: host_name(&root),
-            roots: if cfg.paths.is_empty() { vec!["/".to_owned()] } else { cfg.paths.clone() },
+            host: if cfg.filesystem { host_name(&root) } else { None },
+            roots: roots(cfg),
             home: cfg.home.clone(),
             options,
         },
@@ -215,6 +226,20 @@ fn disambiguate_ids(components: &mut [crate::model::Component]) {
             c.id = format!("{}?{}", c.id, key);
         }
     }
+}
+
+/// What was scanned: the walked paths (when the filesystem was), then the input files.
+fn roots(cfg: &ScanConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if cfg.filesystem {
+        if cfg.paths.is_empty() {
+            out.push("/".to_owned());
+        } else {
+            out.extend(cfg.paths.iter().cloned());
+        }
+    }
+    out.extend(cfg.inputs.iter().map(|p| crate::text::sanitize(&p.display().to_string())));
+    out
 }
 
 fn reproducible_time() -> String {
