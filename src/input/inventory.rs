@@ -10,7 +10,7 @@
 //! line holds most of. A UTF-8 byte-order mark is skipped and non-UTF-8 bytes (Latin-1 exports)
 //! are decoded lossily.
 //!
-//! A row needs a product, model or asset name; a row without one, with an unreadable count, or
+//! A row needs a product or model (or, in an inventory with neither column, an asset name); a row without one, with an unreadable count, or
 //! with a broken quote is reported in `errors` with its line number (`file:line`), and the other
 //! rows are kept. Blank rows are skipped. The component id is
 //! `inventory:<product>@<version>` plus `?host=` (or serial, or asset) so the same product on two
@@ -339,11 +339,17 @@ fn row(
             .and_then(|i| rec.get(i))
             .filter(|v| !v.is_empty())
     };
-    let product = get("product")
-        .or_else(|| get("model"))
-        .or_else(|| get("asset"));
+    // An asset tag names a product only in inventories with no product or model column.
+    let has_product_column = cols.iter().any(|c| matches!(c, Some("product" | "model")));
+    let product = get("product").or_else(|| get("model")).or_else(|| {
+        if has_product_column {
+            None
+        } else {
+            get("asset")
+        }
+    });
     let Some(product) = product else {
-        return Err("row names no product, model or asset: skipped".to_owned());
+        return Err("row names no product or model: skipped".to_owned());
     };
     let count = match get("count") {
         Some(c) => Some(parse_count(c).ok_or_else(|| {

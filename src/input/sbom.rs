@@ -182,9 +182,20 @@ fn cdx_component(c: &Value) -> Option<Raw> {
         };
         entity(sup, kind, &mut raw.makers);
     }
+    // For distribution packages, syft and Trivy put the package maintainer in `publisher` or
+    // `author`: a packager, not the maker, so it is weak maintainer evidence there.
+    let distro_pkg = raw.purl.as_deref().is_some_and(|p| {
+        ["pkg:deb/", "pkg:apk/", "pkg:alpm/"]
+            .iter()
+            .any(|t| p.starts_with(t))
+    });
     for key in ["publisher", "author"] {
         if let Some(t) = s(c, key) {
-            person(&t, &mut raw.makers);
+            if distro_pkg {
+                raw.makers.push((EvidenceKind::Maintainer, t));
+            } else {
+                person(&t, &mut raw.makers);
+            }
         }
     }
     for a in arr(c, "authors") {
@@ -221,6 +232,9 @@ fn cdx_component(c: &Value) -> Option<Raw> {
         if let (Some(n), Some(v)) = (s(p, "name"), s(p, "value")) {
             if n.starts_with(crate::report::props::PREFIX) {
                 raw.facts.push((n, v));
+            } else if n.starts_with("syft:location:") && n.ends_with(":path") {
+                // syft writes locations as properties, not as evidence occurrences.
+                raw.locations.push(v);
             }
         }
     }
