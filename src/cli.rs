@@ -2,6 +2,7 @@
 //! configuration ([`ScanConfig`]); nothing below this module sees a raw flag. Each field's `///`
 //! doc is its `--help` text.
 
+use crate::report::diff::DiffFormat;
 use crate::report::{self, CycloneDxVersion, Format, RenderOptions};
 use crate::scan::{self, ScanConfig};
 use anyhow::{Context as _, Result};
@@ -27,6 +28,30 @@ pub enum Command {
     /// Work with the rule database.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Compare two JSON reports: components added, removed and changed, and shifts by origin,
+    /// country and category.
+    Diff(DiffArgs),
+}
+
+/// `sovscan diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older JSON report.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The newer JSON report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Exit with code 1 when this holds: a newly foreign component, a newly unknown one, or any
+    /// change at all.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<crate::diff::FailOn>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `sovscan scan`.
@@ -143,6 +168,16 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Diff(args) => {
+            let old = report::json::read(&args.old)?;
+            let new = report::json::read(&args.new)?;
+            let d = crate::diff::diff(&old, &new);
+            emit(&report::diff::render(&d, args.format), args.output.as_deref())?;
+            Ok(match args.fail_on {
+                Some(on) if d.fails(on) => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
         Command::Rules(RulesCommand::Lint { rules }) => {
             let (db, diags) = crate::rules::load(&rules)?;
             let lines = diags.rendered();

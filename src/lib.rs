@@ -12,6 +12,7 @@ pub mod attribute;
 pub mod cli;
 pub mod collectors;
 pub mod diag;
+pub mod diff;
 pub mod error;
 pub mod input;
 pub mod model;

@@ -1,6 +1,7 @@
 //! Integration tests: the `sovscan` binary run on fixture roots and on trees the tests build.
 
 mod common;
+mod diff;
 mod inputs;
 mod reports;
 mod scan;

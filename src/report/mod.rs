@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod cyclonedx;
+pub mod diff;
 pub mod html;
 pub mod json;
 pub mod markdown;
