@@ -3,6 +3,7 @@
 //! doc is its `--help` text.
 
 use crate::report::diff::DiffFormat;
+use crate::report::plan::PlanFormat;
 use crate::report::{self, CycloneDxVersion, Format, RenderOptions};
 use crate::scan::{self, ScanConfig};
 use anyhow::{Context as _, Result};
@@ -31,6 +32,32 @@ pub enum Command {
     /// Compare two JSON reports: components added, removed and changed, and shifts by origin,
     /// country and category.
     Diff(DiffArgs),
+    /// Substitution plan: the foreign products a report relies on, most critical and most used
+    /// first, with alternatives from the rule database.
+    Plan(PlanArgs),
+}
+
+/// `sovscan plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A JSON report (of one host, or merged with `sovscan merge`).
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Home the plan is relative to (default: the report's `--home`).
+    #[arg(long, value_name = "CC")]
+    pub home: Option<String>,
+    /// Plan for international products too, and accept international alternatives.
+    #[arg(long)]
+    pub include_international: bool,
+    /// Add rule files from DIR (alternatives and ownership come from the rule database).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `sovscan diff`.
@@ -168,6 +195,13 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Plan(args) => {
+            let r = report::json::read(&args.report)?;
+            let db = crate::rules::load_strict(&args.rules)?;
+            let p = crate::plan::plan(&r, &db, args.home.as_deref(), args.include_international)?;
+            emit(&report::plan::render(&p, args.format), args.output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff(args) => {
             let old = report::json::read(&args.old)?;
             let new = report::json::read(&args.new)?;

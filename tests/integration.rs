@@ -3,5 +3,6 @@
 mod common;
 mod diff;
 mod inputs;
+mod plan;
 mod reports;
 mod scan;

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod plan;
 pub mod props;
 pub mod spdx;
 pub mod table;
