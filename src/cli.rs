@@ -35,6 +35,26 @@ pub enum Command {
     /// Substitution plan: the foreign products a report relies on, most critical and most used
     /// first, with alternatives from the rule database.
     Plan(PlanArgs),
+    /// Merge host reports into one fleet report (per-component host counts, per-host
+    /// summaries), reading one report at a time.
+    Merge(MergeArgs),
+}
+
+/// `sovscan merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports of single hosts (`-` is not accepted: name files).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format of the fleet report.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// CycloneDX version written by `--format cyclonedx`.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = CycloneDxVersion::V1_6)]
+    pub cyclonedx_version: CycloneDxVersion,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `sovscan plan`.
@@ -195,6 +215,16 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Merge(args) => {
+            let mut m = crate::merge::Merger::new();
+            for p in &args.reports {
+                m.add_file(p)?;
+            }
+            let r = m.finish();
+            let opts = RenderOptions { cyclonedx_version: args.cyclonedx_version };
+            emit(&report::render_with(&r, args.format, &opts), args.output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plan(args) => {
             let r = report::json::read(&args.report)?;
             let db = crate::rules::load_strict(&args.rules)?;

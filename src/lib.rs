@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diff;
 pub mod error;
 pub mod input;
+pub mod merge;
 pub mod model;
 pub mod plan;
 pub mod report;

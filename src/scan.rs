@@ -122,6 +122,7 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
         components,
         relationships: collected.relationships,
         errors: collected.errors,
+        fleet: None,
     };
     report.normalise();
     report.summarise();

@@ -3,6 +3,7 @@
 mod common;
 mod diff;
 mod inputs;
+mod merge;
 mod plan;
 mod reports;
 mod scan;

@@ -189,11 +189,7 @@ fn base64(bytes: &[u8]) -> String {
 pub fn render(r: &Report) -> String {
     let s = &r.summary;
     let total = s.components;
-    let target = r
-        .scan
-        .host
-        .clone()
-        .unwrap_or_else(|| r.scan.roots.join(", "));
+    let target = super::target(r);
     let csp_hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
     let mut o = String::new();
     let _ = write!(

@@ -34,11 +34,7 @@ pub fn escape(s: &str) -> String {
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
     let s = &r.summary;
-    let target = r
-        .scan
-        .host
-        .clone()
-        .unwrap_or_else(|| r.scan.roots.join(", "));
+    let target = super::target(r);
     let _ = writeln!(o, "# sovscan report: {}\n", escape(&target));
     let _ = writeln!(
         o,

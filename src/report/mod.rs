@@ -113,6 +113,14 @@ pub fn top_vendors(r: &Report, limit: usize) -> Vec<VendorCount> {
     rows
 }
 
+/// What a report is about: the host, the fleet, or the roots scanned.
+pub fn target(r: &Report) -> String {
+    if let Some(f) = &r.fleet {
+        return format!("fleet of {} hosts", f.hosts.len());
+    }
+    r.scan.host.clone().unwrap_or_else(|| r.scan.roots.join(", "))
+}
+
 /// A share as a percentage with one decimal, or `—` for an empty total.
 pub fn share(n: usize, total: usize) -> String {
     if total == 0 {
