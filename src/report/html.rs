@@ -37,7 +37,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 8px}.meta{color:#5
 .card b{display:block;font-size:22px}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:20px;margin-bottom:24px}\
 .panel{border:1px solid #dfe3ea;border-radius:8px;padding:12px 14px}svg text{font:12px system-ui,sans-serif;fill:#1d2330}\
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}\
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e6e9ef;padding:4px 6px;text-align:left;vertical-align:top}\
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e6e9ef;padding:4px 6px;text-align:left;vertical-align:top}td.loc{word-break:break-all;min-width:180px}\
 th{cursor:pointer;background:#f4f6f9;position:sticky;top:0}th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}\
 td.num{text-align:right}input#q{padding:6px 8px;width:320px;margin:8px 0;border:1px solid #c5cbd6;border-radius:6px}\
 .o-foreign{color:#b42318}.o-domestic{color:#067647}.o-international{color:#175cd3}.o-unknown{color:#667085}";
@@ -88,7 +88,7 @@ fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> String {
         .max()
         .unwrap_or(1)
         .max(1);
-    let (label_w, bar_w, row_h) = (170.0, 300.0, 22.0);
+    let (label_w, bar_w, row_h) = (200.0, 290.0, 22.0);
     let h = rows.len() as f64 * row_h + 4.0;
     let mut series: Vec<&str> = Vec::new();
     let mut svg = format!(
@@ -303,7 +303,7 @@ fn component_table(r: &Report, o: &mut String) {
         let origin = c.origin.map(|o| o.as_str()).unwrap_or("");
         let _ = write!(
             o,
-            "<tr title=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"o-{origin}\">{origin}</td><td>{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
+            "<tr title=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"o-{origin}\">{origin}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"loc\">{}</td></tr>",
             escape(&c.id),
             escape(&c.name),
             escape(c.version.as_deref().unwrap_or("")),
