@@ -2,7 +2,9 @@
 //! configuration ([`ScanConfig`]); nothing below this module sees a raw flag. Each field's `///`
 //! doc is its `--help` text.
 
-use crate::report::{self, Format};
+use crate::report::diff::DiffFormat;
+use crate::report::plan::PlanFormat;
+use crate::report::{self, CycloneDxVersion, Format, RenderOptions};
 use crate::scan::{self, ScanConfig};
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +29,76 @@ pub enum Command {
     /// Work with the rule database.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Compare two JSON reports: components added, removed and changed, and shifts by origin,
+    /// country and category.
+    Diff(DiffArgs),
+    /// Substitution plan: the foreign products a report relies on, most critical and most used
+    /// first, with alternatives from the rule database.
+    Plan(PlanArgs),
+    /// Merge host reports into one fleet report (per-component host counts, per-host
+    /// summaries), reading one report at a time.
+    Merge(MergeArgs),
+}
+
+/// `sovscan merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports of single hosts (`-` is not accepted: name files).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format of the fleet report.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// CycloneDX version written by `--format cyclonedx`.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = CycloneDxVersion::V1_6)]
+    pub cyclonedx_version: CycloneDxVersion,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `sovscan plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A JSON report (of one host, or merged with `sovscan merge`).
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Home the plan is relative to (default: the report's `--home`).
+    #[arg(long, value_name = "CC")]
+    pub home: Option<String>,
+    /// Plan for international products too, and accept international alternatives.
+    #[arg(long)]
+    pub include_international: bool,
+    /// Add rule files from DIR (alternatives and ownership come from the rule database).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `sovscan diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older JSON report.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The newer JSON report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Exit with code 1 when this holds: a newly foreign component, a newly unknown one, or any
+    /// change at all.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<crate::diff::FailOn>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `sovscan scan`.
@@ -39,8 +111,17 @@ pub struct ScanArgs {
     ///
     /// Package databases are read under DIR, reported paths are that system's own paths, and
     /// symbolic links are resolved inside DIR as a chroot would: nothing outside DIR is read.
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub root: PathBuf,
+    ///
+    /// Default: `/`, unless only `--input` files are given.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Read components from FILE too (repeatable): a CycloneDX or SPDX JSON SBOM from another
+    /// tool, or a CSV asset inventory (columns such as asset, hostname, kind, vendor,
+    /// manufacturer, product, model, version, serial, count, cost; names matched loosely).
+    ///
+    /// With `--input` and neither PATH nor `--root`, the local filesystem is not scanned.
+    #[arg(long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
     /// Skip paths matching GLOB (repeatable). A glob without `/` matches any file or directory
     /// name (`*.log`); one with `/` matches system paths (`/home/**`).
     #[arg(long, value_name = "GLOB")]
@@ -69,6 +150,9 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// CycloneDX version written by `--format cyclonedx`.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = CycloneDxVersion::V1_6)]
+    pub cyclonedx_version: CycloneDxVersion,
     /// Fix the start time (to SOURCE_DATE_EPOCH or 1970) and duration so that the same input
     /// gives a byte-identical report.
     #[arg(long)]
@@ -128,7 +212,9 @@ pub enum RulesCommand {
 impl ScanArgs {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
-        let host_root = self.root == std::path::Path::new("/");
+        let filesystem = self.inputs.is_empty() || self.root.is_some() || !self.paths.is_empty();
+        let root = self.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let host_root = root == std::path::Path::new("/");
         let one_fs = if self.cross_file_systems {
             false
         } else {
@@ -154,7 +240,7 @@ impl ScanArgs {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ScanConfig {
-            root: self.root.clone(),
+            root,
             paths,
             exclude: self.exclude.clone(),
             one_file_system: one_fs,
@@ -163,6 +249,8 @@ impl ScanArgs {
             reproducible: self.reproducible,
             deep: false,
             hardware: false,
+            inputs: self.inputs.clone(),
+            filesystem,
         })
     }
 }
@@ -171,6 +259,44 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Merge(args) => {
+            let mut m = crate::merge::Merger::new();
+            for p in &args.reports {
+                m.add_file(p)?;
+            }
+            let r = m.finish();
+            let opts = RenderOptions {
+                cyclonedx_version: args.cyclonedx_version,
+            };
+            emit(
+                &report::render_with(&r, args.format, &opts),
+                args.output.as_deref(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan(args) => {
+            let r = report::json::read(&args.report)?;
+            let db = crate::rules::load_strict(&args.rules)?;
+            let p = crate::plan::plan(&r, &db, args.home.as_deref(), args.include_international)?;
+            emit(
+                &report::plan::render(&p, args.format),
+                args.output.as_deref(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff(args) => {
+            let old = report::json::read(&args.old)?;
+            let new = report::json::read(&args.new)?;
+            let d = crate::diff::diff(&old, &new);
+            emit(
+                &report::diff::render(&d, args.format),
+                args.output.as_deref(),
+            )?;
+            Ok(match args.fail_on {
+                Some(on) if d.fails(on) => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
         Command::Rules(cmd) => run_rules(cmd),
     }
 }
@@ -280,8 +406,11 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let opts = RenderOptions {
+        cyclonedx_version: args.cyclonedx_version,
+    };
     emit(
-        &report::render(&report, args.format),
+        &report::render_with(&report, args.format, &opts),
         args.output.as_deref(),
     )?;
     Ok(ExitCode::SUCCESS)
@@ -347,6 +476,41 @@ mod tests {
             panic!()
         };
         assert!(a.to_config().is_err());
+        let Command::Scan(a) = parse(&[
+            "sovscan",
+            "scan",
+            "--input",
+            "a.cdx.json",
+            "--input",
+            "b.csv",
+        ])
+        .command
+        else {
+            panic!()
+        };
+        let c = a.to_config().unwrap();
+        assert!(!c.filesystem);
+        assert_eq!(c.inputs.len(), 2);
+        let Command::Scan(a) =
+            parse(&["sovscan", "scan", "--input", "a.csv", "--root", "/mnt"]).command
+        else {
+            panic!()
+        };
+        assert!(a.to_config().unwrap().filesystem);
+        let Command::Scan(a) = parse(&[
+            "sovscan",
+            "scan",
+            "-f",
+            "cyclonedx",
+            "--cyclonedx-version",
+            "1.5",
+        ])
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!(a.cyclonedx_version, CycloneDxVersion::V1_5);
+        assert!(a.to_config().unwrap().filesystem);
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
     }
 }

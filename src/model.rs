@@ -444,6 +444,34 @@ pub struct Report {
     pub relationships: Vec<Relationship>,
     /// Inputs that could not be read, sorted by path.
     pub errors: Vec<ScanError>,
+    /// Per-host summaries of a fleet report made by `sovscan merge` (absent for one host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Fleet>,
+}
+
+/// The hosts a fleet report was merged from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fleet {
+    /// One entry per host report, sorted by host.
+    pub hosts: Vec<HostSummary>,
+}
+
+/// One host's report in a fleet report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostSummary {
+    /// Host name (the report's `scan.host`, else the report file's name).
+    pub host: String,
+    /// The report file merged.
+    pub report: String,
+    /// When that scan started.
+    pub started: String,
+    /// Its number of components.
+    pub components: usize,
+    /// Its components per origin class.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_origin: BTreeMap<String, usize>,
+    /// Its number of errors.
+    pub errors: usize,
 }
 
 impl Report {

@@ -40,6 +40,10 @@ pub struct ScanConfig {
     pub deep: bool,
     /// Hardware inventory.
     pub hardware: bool,
+    /// SBOMs and inventories to read (`--input`), see [`crate::input`].
+    pub inputs: Vec<PathBuf>,
+    /// Whether to walk the filesystem at all (false: inputs only).
+    pub filesystem: bool,
 }
 
 /// Called with (files done, files total) as the file phase progresses.
@@ -67,7 +71,11 @@ pub fn scan(
         .num_threads(cfg.jobs)
         .build()
         .map_err(|e| crate::Error::Config(format!("--jobs: {e}")))?;
-    let os = OsRelease::read(&root);
+    let os = if cfg.filesystem {
+        OsRelease::read(&root)
+    } else {
+        OsRelease::default()
+    };
     let options = ScanOptions {
         deep: cfg.deep,
         hardware: cfg.hardware,
@@ -86,25 +94,32 @@ pub fn scan(
         one_file_system: cfg.one_file_system,
     };
 
-    let collected = pool.install(|| {
-        let walked = walk::walk(&root, &wcfg, &exclude);
-        let (dbs, files): (Vec<Entry>, Vec<Entry>) = walked.files.into_iter().partition(|e| {
-            ALL.iter()
-                .any(|c| c.phase() == Phase::Database && c.matches_path(&e.path))
-        });
-        let mut all = Collected {
-            errors: walked.errors,
-            ..Collected::default()
-        };
-        all.extend(system_phase(&ctx));
-        all.extend(database_phase(&dbs, &ctx));
-        if !cfg.paths.is_empty() {
-            all.owned.extend(ownership_outside_paths(&dbs, &ctx, &root));
-        }
-        let owned: HashSet<String> = std::mem::take(&mut all.owned).into_iter().collect();
-        all.extend(file_phase(&files, &owned, &ctx, progress));
-        all
-    });
+    let mut collected = if !cfg.filesystem {
+        Collected::default()
+    } else {
+        pool.install(|| {
+            let walked = walk::walk(&root, &wcfg, &exclude);
+            let (dbs, files): (Vec<Entry>, Vec<Entry>) = walked.files.into_iter().partition(|e| {
+                ALL.iter()
+                    .any(|c| c.phase() == Phase::Database && c.matches_path(&e.path))
+            });
+            let mut all = Collected {
+                errors: walked.errors,
+                ..Collected::default()
+            };
+            all.extend(system_phase(&ctx));
+            all.extend(database_phase(&dbs, &ctx));
+            if !cfg.paths.is_empty() {
+                all.owned.extend(ownership_outside_paths(&dbs, &ctx, &root));
+            }
+            let owned: HashSet<String> = std::mem::take(&mut all.owned).into_iter().collect();
+            all.extend(file_phase(&files, &owned, &ctx, progress));
+            all
+        })
+    };
+    for input in &cfg.inputs {
+        collected.extend(crate::input::load(input)?);
+    }
 
     let attributor = Attributor::new(db, home);
     let mut components = collected.components;
@@ -136,12 +151,12 @@ pub fn scan(
         scan: ScanInfo {
             started,
             duration_ms,
-            host: host_name(&root),
-            roots: if cfg.paths.is_empty() {
-                vec!["/".to_owned()]
+            host: if cfg.filesystem {
+                host_name(&root)
             } else {
-                cfg.paths.clone()
+                None
             },
+            roots: roots(cfg),
             home: cfg.home.clone(),
             options,
         },
@@ -149,6 +164,7 @@ pub fn scan(
         components,
         relationships: collected.relationships,
         errors: collected.errors,
+        fleet: None,
     };
     report.normalise();
     report.summarise();
@@ -307,6 +323,24 @@ fn disambiguate_ids(components: &mut [crate::model::Component]) {
             c.id = format!("{}?{}", c.id, key);
         }
     }
+}
+
+/// What was scanned: the walked paths (when the filesystem was), then the input files.
+fn roots(cfg: &ScanConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if cfg.filesystem {
+        if cfg.paths.is_empty() {
+            out.push("/".to_owned());
+        } else {
+            out.extend(cfg.paths.iter().cloned());
+        }
+    }
+    out.extend(
+        cfg.inputs
+            .iter()
+            .map(|p| crate::text::sanitize(&p.display().to_string())),
+    );
+    out
 }
 
 fn reproducible_time() -> String {

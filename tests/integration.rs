@@ -1,6 +1,11 @@
 //! Integration tests: the `sovscan` binary run on fixture roots and on trees the tests build.
 
 mod common;
+mod diff;
 mod hostile;
+mod inputs;
+mod merge;
+mod plan;
+mod reports;
 mod rules;
 mod scan;

@@ -1,10 +1,22 @@
 //! Rendering a [`Report`] into output formats. Every format renders from the report model, never
 //! from scan state; JSON is the canonical form that `diff`, `check --report` and `explain` read.
+//!
+//! This module also holds the few aggregations several formats share (top vendors), so that the
+//! table, Markdown and HTML outputs agree on the numbers.
 
+pub mod csv;
+pub mod cyclonedx;
+pub mod diff;
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod plan;
+pub mod props;
+pub mod spdx;
 pub mod table;
 
-use crate::model::Report;
+use crate::model::{owner_country, Origin, Report};
+use std::collections::BTreeMap;
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,12 +26,108 @@ pub enum Format {
     Table,
     /// Canonical JSON (`sovscan-report/1`).
     Json,
+    /// CycloneDX JSON SBOM (1.6 by default, see `--cyclonedx-version`).
+    Cyclonedx,
+    /// SPDX 2.3 JSON SBOM.
+    Spdx,
+    /// CSV, one row per component, for spreadsheets.
+    Csv,
+    /// Markdown summary for tickets and pull requests.
+    Markdown,
+    /// One self-contained HTML page with charts and a searchable component table.
+    Html,
+}
+
+/// CycloneDX specification versions that can be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CycloneDxVersion {
+    /// CycloneDX 1.5 (no `manufacturer` or postal address: those go to properties).
+    #[value(name = "1.5")]
+    V1_5,
+    /// CycloneDX 1.6.
+    #[default]
+    #[value(name = "1.6")]
+    V1_6,
+}
+
+/// Options of the renderers that have any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// CycloneDX version to write.
+    pub cyclonedx_version: CycloneDxVersion,
+}
+
+/// Render a report with default options.
+pub fn render(report: &Report, format: Format) -> String {
+    render_with(report, format, &RenderOptions::default())
 }
 
 /// Render a report.
-pub fn render(report: &Report, format: Format) -> String {
+pub fn render_with(report: &Report, format: Format, opts: &RenderOptions) -> String {
     match format {
         Format::Table => table::render(report),
         Format::Json => json::render(report),
+        Format::Cyclonedx => cyclonedx::render(report, opts.cyclonedx_version),
+        Format::Spdx => spdx::render(report),
+        Format::Csv => csv::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
     }
+}
+
+/// One row of a top-vendors ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorCount {
+    /// Ultimate owner id.
+    pub id: String,
+    /// Name of the vendor first seen for that owner.
+    pub name: String,
+    /// Country of the ultimate owner.
+    pub country: String,
+    /// Components attributed to it.
+    pub components: usize,
+}
+
+/// Vendors ranked by components (ties by id). With a home, only foreign components count.
+pub fn top_vendors(r: &Report, limit: usize) -> Vec<VendorCount> {
+    let foreign_only = r.scan.home.is_some();
+    let mut by: BTreeMap<String, VendorCount> = BTreeMap::new();
+    for c in &r.components {
+        let Some(v) = &c.vendor else { continue };
+        if foreign_only && c.origin != Some(Origin::Foreign) {
+            continue;
+        }
+        let owner = v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone());
+        by.entry(owner.clone())
+            .or_insert_with(|| VendorCount {
+                id: owner,
+                name: v.name.clone(),
+                country: owner_country(v).unwrap_or_default(),
+                components: 0,
+            })
+            .components += 1;
+    }
+    let mut rows: Vec<_> = by.into_values().collect();
+    rows.sort_by(|a, b| b.components.cmp(&a.components).then(a.id.cmp(&b.id)));
+    rows.truncate(limit);
+    rows
+}
+
+/// What a report is about: the host, the fleet, or the roots scanned.
+pub fn target(r: &Report) -> String {
+    if let Some(f) = &r.fleet {
+        return format!("fleet of {} hosts", f.hosts.len());
+    }
+    r.scan
+        .host
+        .clone()
+        .unwrap_or_else(|| r.scan.roots.join(", "))
+}
+
+/// A share as a percentage with one decimal, or `—` for an empty total.
+pub fn share(n: usize, total: usize) -> String {
+    if total == 0 {
+        return "—".into();
+    }
+    format!("{:.1} %", n as f64 * 100.0 / total as f64)
 }
