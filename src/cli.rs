@@ -2,7 +2,8 @@
 //! configuration ([`ScanConfig`]); nothing below this module sees a raw flag. Each field's `///`
 //! doc is its `--help` text.
 
-use crate::report::{self, Format};
+use crate::policy::date::Date;
+use crate::report::{self, CheckFormat, Format};
 use crate::scan::{self, ScanConfig};
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Inventory a system and attribute every component to a vendor and country.
     Scan(ScanArgs),
+    /// Check a system or a report against an origin policy (exit 1 on violations).
+    Check(CheckArgs),
+    /// Show the evidence and rules behind one component's attribution in a report.
+    Explain(ExplainArgs),
     /// Work with the rule database.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -32,6 +37,70 @@ pub enum Command {
 /// `sovscan scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// What to scan and how.
+    #[command(flatten)]
+    pub input: ScanInput,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `sovscan check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Policy file (YAML), or `builtin:NAME` for a ready policy of rules/policies/
+    /// (cn-self-sufficiency, eu-sovereignty, no-unknown-origin, us-covered-list).
+    #[arg(long, value_name = "FILE")]
+    pub policy: String,
+    /// Check this JSON report (`sovscan scan -f json`) instead of scanning.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Evaluate waiver expiry as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write the result to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// What to scan and how (when no --report is given). The home is the policy's.
+    #[command(flatten)]
+    pub scan: ScanInput,
+}
+
+/// `sovscan explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report (`sovscan scan -f json`).
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// The component id (as in the report: `deb:openssl@3.0.15-1~deb12u1`).
+    #[arg(value_name = "COMPONENT-ID")]
+    pub component: String,
+    /// Add rule files from DIR (to name the vendors and owners rules point at).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Table)]
+    pub format: ExplainFormat,
+}
+
+/// Output formats of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    /// Text and a table of the evidence.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// Scan options shared by `scan` and `check`.
+#[derive(Debug, Args)]
+pub struct ScanInput {
     /// Limit the walk to these paths of the scanned system (default: the whole root).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
@@ -63,12 +132,6 @@ pub struct ScanArgs {
     /// Add rule files from DIR (same layout as the built-in rules/; same ids override).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Fix the start time (to SOURCE_DATE_EPOCH or 1970) and duration so that the same input
     /// gives a byte-identical report.
     #[arg(long)]
@@ -89,8 +152,19 @@ pub enum RulesCommand {
 impl ScanArgs {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
+        self.input.to_config()
+    }
+}
+
+impl ScanInput {
+    /// Validate into a [`ScanConfig`].
+    pub fn to_config(&self) -> Result<ScanConfig> {
         let host_root = self.root == std::path::Path::new("/");
-        let one_fs = if self.cross_file_systems { false } else { self.one_file_system || host_root };
+        let one_fs = if self.cross_file_systems {
+            false
+        } else {
+            self.one_file_system || host_root
+        };
         if let Some(0) = self.jobs {
             anyhow::bail!("--jobs must be at least 1");
         }
@@ -100,7 +174,8 @@ impl ScanArgs {
             .map(|p| {
                 if host_root {
                     // Without --root, PATHs are host paths, relative to the working directory.
-                    let abs = std::path::absolute(p).with_context(|| format!("{p}: cannot make absolute"))?;
+                    let abs = std::path::absolute(p)
+                        .with_context(|| format!("{p}: cannot make absolute"))?;
                     Ok(abs.to_string_lossy().into_owned())
                 } else if p.starts_with('/') {
                     Ok(p.clone())
@@ -127,6 +202,18 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Check(args) => run_check(&args),
+        Command::Explain(args) => {
+            let db = crate::rules::load_strict(&args.rules)?;
+            let report = report::json::read(&args.report)?;
+            let x = crate::explain::explain(&report, &args.component, &db)?;
+            let text = match args.format {
+                ExplainFormat::Table => crate::explain::render_text(&x),
+                ExplainFormat::Json => crate::explain::render_json(&x),
+            };
+            emit(&text, None)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules(RulesCommand::Lint { rules }) => {
             let (db, diags) = crate::rules::load(&rules)?;
             let lines = diags.rendered();
@@ -143,19 +230,34 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 db.regions.len(),
                 lines.len()
             )?;
-            Ok(if diags.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if diags.has_errors() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
 
 fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let cfg = args.to_config()?;
-    let db = crate::rules::load_strict(&args.rules)?;
+    let db = crate::rules::load_strict(&args.input.rules)?;
+    let report = scan_with_progress(&cfg, &db)?;
+    emit(
+        &report::render(&report, args.format),
+        args.output.as_deref(),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scan_with_progress(cfg: &ScanConfig, db: &crate::rules::RuleDb) -> Result<crate::model::Report> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} files [{elapsed}] {wide_bar}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files [{elapsed}] {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
@@ -165,12 +267,74 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
             b.set_position(done);
         }
     };
-    let report = scan::scan(&cfg, &db, bar.as_ref().map(|_| &cb as scan::Progress<'_>))?;
+    let report = scan::scan(cfg, db, bar.as_ref().map(|_| &cb as scan::Progress<'_>))?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    emit(&report::render(&report, args.format), args.output.as_deref())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
+}
+
+fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+    let db = crate::rules::load_strict(&args.scan.rules)?;
+    let (policy, diags) = crate::policy::load(&args.policy, &db)?;
+    {
+        let mut err = std::io::stderr().lock();
+        for l in diags.rendered() {
+            writeln!(err, "{l}")?;
+        }
+    }
+    let Some(policy) = policy else {
+        anyhow::bail!(
+            "{}: the policy has errors (see above); nothing was checked",
+            args.policy
+        );
+    };
+    let today = match &args.today {
+        Some(t) => {
+            Date::parse(t).with_context(|| format!("--today {t}: not a date (YYYY-MM-DD)"))?
+        }
+        None => Date::today(),
+    };
+    let report = match &args.report {
+        Some(path) => {
+            if !args.scan.paths.is_empty() || args.scan.home.is_some() {
+                anyhow::bail!(
+                    "--report checks an existing report: scan paths and --home do not apply"
+                );
+            }
+            report::json::read(path)?
+        }
+        None => {
+            if args.scan.home.is_some() {
+                anyhow::bail!(
+                    "--home: `check` takes the home from the policy (`home: {}`)",
+                    policy.home_label
+                );
+            }
+            let mut cfg = args.scan.to_config()?;
+            cfg.home = Some(policy.home.join(","));
+            scan_with_progress(&cfg, &db)?
+        }
+    };
+    let outcome = crate::policy::eval::evaluate(&policy, &report, &db, today);
+    {
+        let mut err = std::io::stderr().lock();
+        for l in &outcome.warnings {
+            writeln!(err, "{}", report::violations::clean(l))?;
+        }
+        if args.output.is_some() || args.format != CheckFormat::Table {
+            writeln!(err, "{}", report::violations::verdict(&outcome))?;
+        }
+    }
+    emit(
+        &report::render_check(&outcome, args.format),
+        args.output.as_deref(),
+    )?;
+    Ok(if outcome.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Write output to a file or standard output; a closed pipe is not an error.
@@ -197,19 +361,41 @@ mod tests {
 
     #[test]
     fn scan_defaults_and_root() {
-        let Command::Scan(a) = parse(&["sovscan", "scan"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan"]).command else {
+            panic!()
+        };
         let c = a.to_config().unwrap();
         assert!(c.one_file_system);
         assert_eq!(c.root, PathBuf::from("/"));
-        let Command::Scan(a) = parse(&["sovscan", "scan", "--root", "/mnt/img", "usr/bin", "--exclude", "*.log", "-j", "2", "--home", "EU"]).command else { panic!() };
+        let Command::Scan(a) = parse(&[
+            "sovscan",
+            "scan",
+            "--root",
+            "/mnt/img",
+            "usr/bin",
+            "--exclude",
+            "*.log",
+            "-j",
+            "2",
+            "--home",
+            "EU",
+        ])
+        .command
+        else {
+            panic!()
+        };
         let c = a.to_config().unwrap();
         assert!(!c.one_file_system);
         assert_eq!(c.paths, vec!["/usr/bin"]);
         assert_eq!(c.jobs, 2);
         assert_eq!(c.home.as_deref(), Some("EU"));
-        let Command::Scan(a) = parse(&["sovscan", "scan", "--cross-file-systems"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan", "--cross-file-systems"]).command else {
+            panic!()
+        };
         assert!(!a.to_config().unwrap().one_file_system);
-        let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else {
+            panic!()
+        };
         assert!(a.to_config().is_err());
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
     }
