@@ -4,27 +4,18 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn collect(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
     let mut entries: Vec<_> = rd.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let p = e.path();
-        let rel = p
-            .strip_prefix(base)
-            .unwrap_or(&p)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = p.strip_prefix(base).unwrap_or(&p).to_string_lossy().replace('\\', "/");
         if p.is_dir() {
             if rel != "policies" {
                 collect(&p, base, out);
             }
         } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-            out.push((
-                rel,
-                p.canonicalize().unwrap_or(p).to_string_lossy().into_owned(),
-            ));
+            out.push((rel, p.canonicalize().unwrap_or(p).to_string_lossy().into_owned()));
         }
     }
 }
@@ -40,7 +31,6 @@ fn main() {
         let _ = writeln!(src, "    ({rel:?}, include_str!({abs:?})),");
     }
     src.push_str("];\n");
-    let out =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("rules_embedded.rs");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("rules_embedded.rs");
     std::fs::write(out, src).expect("OUT_DIR is writable");
 }
