@@ -719,8 +719,8 @@ fn threshold(
         }
     }
     let share = if total > 0.0 { counted / total } else { 0.0 };
-    let holds = t.max_count.is_none_or(|n| counted <= n as f64)
-        && t.max_share.is_none_or(|s| share <= s + 1e-9);
+    let holds = t.max_count.map_or(true, |n| counted <= n as f64)
+        && t.max_share.map_or(true, |s| share <= s + 1e-9);
     (
         ThresholdResult {
             index: t.index,
@@ -737,4 +737,90 @@ fn threshold(
         },
         ids,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn setup() -> (RuleDb, Report) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy");
+        let (db, _) = crate::rules::load(&[dir.join("rules")]).unwrap();
+        let report = crate::report::json::read(&dir.join("reports/mixed.json")).unwrap();
+        (db, report)
+    }
+
+    fn run(text: &str, report: &Report, db: &RuleDb) -> Outcome {
+        let (p, d) = crate::policy::parse("p.yaml", text, db);
+        let p = p.unwrap_or_else(|| panic!("{:?}", d.rendered()));
+        evaluate(&p, report, db, Date::parse("2026-11-22").unwrap())
+    }
+
+    fn ids(o: &Outcome) -> Vec<&str> {
+        o.violations
+            .iter()
+            .filter_map(|v| v.component.as_ref().map(|c| c.id.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn ownership_is_followed_unless_direct() {
+        let (db, report) = setup();
+        let o = run("home: US\ndeny: {vendors: [huawei]}\n", &report, &db);
+        assert_eq!(
+            ids(&o),
+            vec![
+                "fw:/lib/firmware/hisilicon/hi3516cv300.bin",
+                "hw:pci:19e5:1822"
+            ]
+        );
+        let o = run(
+            "home: US\ndeny: {vendors: [huawei], direct: true}\n",
+            &report,
+            &db,
+        );
+        assert_eq!(ids(&o), vec!["hw:pci:19e5:1822"]);
+        assert!(!o.passed);
+    }
+
+    #[test]
+    fn origin_is_recomputed_for_the_policy_home() {
+        let (db, mut report) = setup();
+        // A report made for home US says Windows is domestic; a CN policy sees it as foreign.
+        report.scan.home = Some("US".to_owned());
+        for c in &mut report.components {
+            c.origin = Some(Origin::Domestic);
+        }
+        let o = run("home: CN\ndeny: {origin: [foreign]}\n", &report, &db);
+        assert_eq!(
+            ids(&o),
+            vec![
+                "app:windows-server@2022",
+                "deb:kesl@12.0.0-6672",
+                "rpm:oracle-database-ee-19c@1.0-1"
+            ]
+        );
+        // With the same home the report's own origin is used.
+        let o = run("home: US\ndeny: {origin: [foreign]}\n", &report, &db);
+        assert!(o.violations.is_empty());
+        // Regions: EU home makes the Debian project international, never foreign.
+        let o = run("home: EU\nwarn: {origin: [international]}\n", &report, &db);
+        assert_eq!(
+            ids(&o),
+            vec!["deb:base-files@12.4+deb12u11", "deb:zlib1g@1:1.2.13.dfsg-1"]
+        );
+        assert!(o.passed);
+    }
+
+    #[test]
+    fn allow_overrides_and_thresholds_count() {
+        let (db, report) = setup();
+        let text = "home: CN\ndeny: {countries: [US]}\nallow: {vendors: [microsoft], components: [\"rpm:oracle-*\"]}\nthresholds:\n  - {max_foreign: 1}\n";
+        let o = run(text, &report, &db);
+        assert!(ids(&o).is_empty(), "{:?}", ids(&o));
+        // Kaspersky (RU) is the one foreign component left: count 1 holds.
+        assert_eq!(o.thresholds[0].counted, 1.0);
+        assert!(o.thresholds[0].holds && o.passed);
+    }
 }

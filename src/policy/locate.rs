@@ -41,7 +41,9 @@ fn is_blank(line: &str) -> bool {
 }
 
 fn boundary(c: Option<char>) -> bool {
-    c.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '*'))
+    c.map_or(true, |c| {
+        !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '*')
+    })
 }
 
 /// Byte offset of `word` as a whole token in `s`, searching from `from`.
@@ -225,7 +227,7 @@ exceptions:
                 &[Seg::Key("thresholds"), Seg::Item(0), Seg::Key("category")],
                 Some("cpu")
             ),
-            (10, 17)
+            (10, 16)
         );
         assert_eq!(
             at(

@@ -693,7 +693,7 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &schema::RawThreshold, i: usi
             cx.err(
                 d,
                 &path,
-                None,
+                Some(&s.to_string()),
                 "bad-threshold",
                 format!("max_foreign_share {s} is not a share between 0.0 and 1.0 (25 % is 0.25)"),
             );

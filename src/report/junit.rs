@@ -43,9 +43,9 @@ pub fn render(o: &Outcome) -> String {
             .map(|(k, t)| format!("{k}: {t}"))
             .collect();
         let body = esc(&body.join("\n"));
-        let _ = write!(
+        let _ = writeln!(
             cases,
-            "    <testcase name=\"{}\" classname=\"sovscan.{}\">\n",
+            "    <testcase name=\"{}\" classname=\"sovscan.{}\">",
             esc(&name),
             esc(&v.rule)
         );
