@@ -442,6 +442,55 @@ fn scanning_check_denies_a_vendor_and_runs_the_readme_command() {
 }
 
 #[test]
+fn gitlab_recipe_scan_once_then_check_the_report() {
+    // The README's GitLab job: `scan -f json -o`, then `check --report` for SARIF and JUnit.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("sovscan-report.json");
+    let out = sovscan()
+        .args([
+            "scan",
+            "--root",
+            &p("dpkg/debian-12"),
+            "--rules",
+            &rules(),
+            "--format",
+            "json",
+            "-o",
+            report.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report = report.to_str().unwrap();
+    let sarif = dir.path().join("sovscan.sarif");
+    let (code, _, _) = check(
+        &p("policy/deny-acme.yaml"),
+        report,
+        "2026-11-22",
+        &["--format", "sarif", "-o", sarif.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    let v = assert_valid_sarif(&std::fs::read_to_string(&sarif).unwrap());
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "deny-vendor");
+    let xml = dir.path().join("sovscan.xml");
+    let (code, _, _) = check(
+        &p("policy/deny-acme.yaml"),
+        report,
+        "2026-11-22",
+        &["--format", "junit", "-o", xml.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    assert_valid_junit(&xml);
+    assert!(
+        xml.contains(
+            "<testcase name=\"elf:/opt/acme/bin/acme-agent\" classname=\"sovscan.deny-vendor\">"
+        ),
+        "{xml}"
+    );
+}
+
+#[test]
 fn usage_and_configuration_errors_exit_2() {
     let report = p("policy/reports/mixed.json");
     let (code, _, err) = check(
