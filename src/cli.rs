@@ -146,6 +146,9 @@ pub enum RulesCommand {
         /// Add rule files from DIR.
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Also check these policy files (or `builtin:NAME`) against the rules.
+        #[arg(long = "policy", value_name = "FILE")]
+        policies: Vec<String>,
     },
 }
 
@@ -214,8 +217,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             emit(&text, None)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules(RulesCommand::Lint { rules }) => {
-            let (db, diags) = crate::rules::load(&rules)?;
+        Command::Rules(RulesCommand::Lint { rules, policies }) => {
+            let (db, mut diags) = crate::rules::load(&rules)?;
+            for spec in &policies {
+                diags.0.extend(crate::policy::load(spec, &db)?.1 .0);
+            }
             let lines = diags.rendered();
             let mut err = std::io::stderr().lock();
             for l in &lines {

@@ -491,6 +491,43 @@ fn gitlab_recipe_scan_once_then_check_the_report() {
 }
 
 #[test]
+fn rules_lint_checks_policy_files() {
+    let out = sovscan()
+        .args([
+            "rules",
+            "lint",
+            "--rules",
+            &rules(),
+            "--policy",
+            &p("policy/bad-unknown-country.yaml"),
+        ])
+        .args([
+            "--policy",
+            "builtin:us-covered-list",
+            "--policy",
+            "builtin:cn-self-sufficiency",
+        ])
+        .args([
+            "--policy",
+            "builtin:eu-sovereignty",
+            "--policy",
+            "builtin:no-unknown-origin",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad-unknown-country.yaml:3:23: error[unknown-country]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("; 1 problem(s)"),
+        "the ready policies lint clean against the test rules: {err}"
+    );
+}
+
+#[test]
 fn usage_and_configuration_errors_exit_2() {
     let report = p("policy/reports/mixed.json");
     let (code, _, err) = check(

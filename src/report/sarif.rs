@@ -44,6 +44,16 @@ pub fn uri(path: &str) -> String {
     out
 }
 
+/// The policy file's URI: relative paths stay relative (to the repository in CI); an absolute
+/// host path becomes a `file://` URI.
+fn policy_uri(path: &str) -> String {
+    if path.starts_with('/') {
+        format!("file:///{}", uri(path))
+    } else {
+        uri(path)
+    }
+}
+
 fn level(v: &Violation) -> &'static str {
     match v.level {
         Level::Deny => "error",
@@ -54,7 +64,7 @@ fn level(v: &Violation) -> &'static str {
 fn result(o: &Outcome, v: &Violation, rule_index: usize) -> Value {
     let policy_loc = json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": uri(&o.policy)},
+            "artifactLocation": {"uri": policy_uri(&o.policy)},
             "region": {"startLine": v.pos.line.max(1), "startColumn": v.pos.column.max(1)}
         }
     });
