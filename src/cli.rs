@@ -405,4 +405,22 @@ mod tests {
         assert!(a.to_config().is_err());
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
     }
+
+    #[test]
+    fn check_and_explain_args() {
+        let cli = parse(&["sovscan", "check", "--policy", "builtin:eu-sovereignty", "--report", "q4.json", "--today", "2027-01-01", "-f", "sarif", "-o", "out.sarif"]);
+        let Command::Check(a) = cli.command else { panic!() };
+        assert_eq!(a.policy, "builtin:eu-sovereignty");
+        assert_eq!(a.report, Some(PathBuf::from("q4.json")));
+        assert_eq!(a.today.as_deref(), Some("2027-01-01"));
+        assert_eq!(a.format, CheckFormat::Sarif);
+        let cli = parse(&["sovscan", "check", "--policy", "p.yaml", "--root", "/mnt/img", "usr", "--rules", "r", "-f", "github"]);
+        let Command::Check(a) = cli.command else { panic!() };
+        assert_eq!(a.scan.to_config().unwrap().paths, vec!["/usr"]);
+        assert_eq!(a.scan.rules, vec![PathBuf::from("r")]);
+        assert!(Cli::try_parse_from(["sovscan", "check", "--report", "x.json"]).is_err(), "--policy is required");
+        assert!(Cli::try_parse_from(["sovscan", "check", "--policy", "p", "-f", "html"]).is_err());
+        let Command::Explain(a) = parse(&["sovscan", "explain", "r.json", "deb:zlib1g@1", "-f", "json"]).command else { panic!() };
+        assert_eq!((a.component.as_str(), a.format), ("deb:zlib1g@1", ExplainFormat::Json));
+    }
 }
