@@ -788,3 +788,26 @@ fn explain_shows_evidence_rules_and_ownership() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("did you mean: fw:/lib/firmware/hisilicon/hi3516cv300.bin"));
 }
+
+#[test]
+fn golden_outputs_of_one_check() {
+    use sovscan::report::{render_check, CheckFormat};
+    let (db, _) = sovscan::rules::load(&[fixtures().join("policy/rules")]).unwrap();
+    let report = sovscan::report::json::read(&fixtures().join("policy/reports/mixed.json")).unwrap();
+    let text = std::fs::read_to_string(fixtures().join("policy/bad-unused-exception.yaml")).unwrap();
+    let (policy, _) = sovscan::policy::parse("policy.yaml", &text, &db);
+    let today = sovscan::policy::date::Date::parse("2026-11-22").unwrap();
+    let o = sovscan::policy::eval::evaluate(&policy.unwrap(), &report, &db, today);
+    let version = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
+    for (name, f) in [
+        ("table", CheckFormat::Table),
+        ("json", CheckFormat::Json),
+        ("sarif", CheckFormat::Sarif),
+        ("junit", CheckFormat::Junit),
+        ("markdown", CheckFormat::Markdown),
+        ("github", CheckFormat::Github),
+    ] {
+        let out = render_check(&o, f).replace(&version, "\"[version]\"");
+        insta::assert_snapshot!(format!("check_{name}"), out);
+    }
+}

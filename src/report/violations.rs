@@ -169,7 +169,7 @@ pub fn explanation(o: &Outcome, v: &Violation) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The text report.
+/// The text report (policy warnings such as `unused-exception` go to stderr, not here).
 pub fn render_text(o: &Outcome) -> String {
     let mut out = verdict(o);
     out.push('\n');
@@ -203,9 +203,6 @@ pub fn render_text(o: &Outcome) -> String {
             t.add_row(threshold_row(o, r));
         }
         let _ = write!(out, "\nThresholds\n{t}\n");
-    }
-    for w in &o.warnings {
-        let _ = writeln!(out, "{}", clean(w));
     }
     out
 }
