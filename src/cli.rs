@@ -75,12 +75,13 @@ pub struct CheckArgs {
 /// `sovscan explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A JSON report (`sovscan scan -f json`).
+    /// A JSON report (`sovscan scan -f json`), or alone a diagnostic or rule code
+    /// (`unknown-list`, `deny-country`) to explain.
     #[arg(value_name = "REPORT")]
     pub report: PathBuf,
     /// The component id (as in the report: `deb:openssl@3.0.15-1~deb12u1`).
     #[arg(value_name = "COMPONENT-ID")]
-    pub component: String,
+    pub component: Option<String>,
     /// Add rule files from DIR (to name the vendors and owners rules point at).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -207,9 +208,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => run_scan(&args),
         Command::Check(args) => run_check(&args),
         Command::Explain(args) => {
+            let Some(component) = &args.component else {
+                let code = args.report.to_string_lossy();
+                let text = crate::policy::explain_code(&code)
+                    .with_context(|| format!("`{code}` is not a code; to explain a component give REPORT COMPONENT-ID"))?;
+                emit(&format!("{code}: {text}\n"), None)?;
+                return Ok(ExitCode::SUCCESS);
+            };
             let db = crate::rules::load_strict(&args.rules)?;
             let report = report::json::read(&args.report)?;
-            let x = crate::explain::explain(&report, &args.component, &db)?;
+            let x = crate::explain::explain(&report, component, &db)?;
             let text = match args.format {
                 ExplainFormat::Table => crate::explain::render_text(&x),
                 ExplainFormat::Json => crate::explain::render_json(&x),
@@ -421,6 +429,6 @@ mod tests {
         assert!(Cli::try_parse_from(["sovscan", "check", "--report", "x.json"]).is_err(), "--policy is required");
         assert!(Cli::try_parse_from(["sovscan", "check", "--policy", "p", "-f", "html"]).is_err());
         let Command::Explain(a) = parse(&["sovscan", "explain", "r.json", "deb:zlib1g@1", "-f", "json"]).command else { panic!() };
-        assert_eq!((a.component.as_str(), a.format), ("deb:zlib1g@1", ExplainFormat::Json));
+        assert_eq!((a.component.as_deref(), a.format), (Some("deb:zlib1g@1"), ExplainFormat::Json));
     }
 }

@@ -224,6 +224,17 @@ fn bad_policies_point_at_the_right_line() {
         );
         codes.push(expected);
     }
+    for c in &codes {
+        assert!(
+            sovscan::policy::explain_code(c).is_some(),
+            "`{c}` has no entry for `sovscan explain {c}`"
+        );
+    }
+    let mut all: Vec<&str> = sovscan::policy::CODES.iter().map(|(c, _)| *c).collect();
+    all.sort();
+    let total = all.len();
+    all.dedup();
+    assert_eq!(all.len(), total, "diagnostic codes are unique");
     codes.sort();
     let n = codes.len();
     codes.dedup();
@@ -793,8 +804,10 @@ fn explain_shows_evidence_rules_and_ownership() {
 fn golden_outputs_of_one_check() {
     use sovscan::report::{render_check, CheckFormat};
     let (db, _) = sovscan::rules::load(&[fixtures().join("policy/rules")]).unwrap();
-    let report = sovscan::report::json::read(&fixtures().join("policy/reports/mixed.json")).unwrap();
-    let text = std::fs::read_to_string(fixtures().join("policy/bad-unused-exception.yaml")).unwrap();
+    let report =
+        sovscan::report::json::read(&fixtures().join("policy/reports/mixed.json")).unwrap();
+    let text =
+        std::fs::read_to_string(fixtures().join("policy/bad-unused-exception.yaml")).unwrap();
     let (policy, _) = sovscan::policy::parse("policy.yaml", &text, &db);
     let today = sovscan::policy::date::Date::parse("2026-11-22").unwrap();
     let o = sovscan::policy::eval::evaluate(&policy.unwrap(), &report, &db, today);

@@ -491,7 +491,10 @@ fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, 
             let via = if f.chain.first() == Some(&m.vendor) {
                 String::new()
             } else {
-                format!(", owner of {}", vname(f.chain.first().map(String::as_str).unwrap_or("")))
+                format!(
+                    ", owner of {}",
+                    vname(f.chain.first().map(String::as_str).unwrap_or(""))
+                )
             };
             let listed = m
                 .listed_as
@@ -515,7 +518,10 @@ fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, 
             let via = if f.chain.first() == Some(&v.value) {
                 String::new()
             } else {
-                format!(" (owner of {})", vname(f.chain.first().map(String::as_str).unwrap_or("")))
+                format!(
+                    " (owner of {})",
+                    vname(f.chain.first().map(String::as_str).unwrap_or(""))
+                )
             };
             return Some((
                 "vendor",

@@ -80,6 +80,47 @@ pub const KNOWN_CATEGORIES: &[&str] = &[
     "web-server",
 ];
 
+/// Every code `check` may print, with a short explanation (`sovscan explain CODE`): the
+/// policy file's diagnostics, then the rule codes of violations.
+pub const CODES: &[(&str, &str)] = &[
+    ("invalid-yaml", "The policy is not valid YAML or does not have the policy's shape: a syntax error, a value of the wrong type, or an unknown key (keys are checked so that a typo never silently disables a rule)."),
+    ("bad-home", "`home` is missing, or is neither an ISO 3166-1 alpha-2 country code nor a region id of rules/regions.yaml. Origin (domestic or foreign) is relative to it."),
+    ("unknown-country", "A country in a rule is not an assigned ISO 3166-1 alpha-2 code."),
+    ("unknown-region", "A region in a rule is not defined in rules/regions.yaml."),
+    ("unknown-vendor", "A vendor id in a rule or in `allow` is not in the rule database (built-in rules plus --rules)."),
+    ("unknown-list", "An entity list id is not in rules/lists/ (add the list, or --rules DIR with a lists/ folder)."),
+    ("unknown-origin", "An origin class is not one of domestic, foreign, international, unknown."),
+    ("unknown-category", "A product category is neither a known category nor used by a product of the rule database."),
+    ("unknown-product", "A product id is not in the rule database's products."),
+    ("empty-rule", "A deny or warn rule names nothing to match; it would never apply."),
+    ("bad-threshold", "A threshold has neither `max_foreign` nor `max_foreign_share`, or a share outside 0.0–1.0."),
+    ("bad-level", "A threshold's `level` is neither `deny` nor `warn`."),
+    ("bad-glob", "An `exceptions` `match` or an `allow` component pattern is not a valid glob."),
+    ("bad-date", "An `expires` date is not a real YYYY-MM-DD date."),
+    ("missing-reason", "An exception has no `reason`: every waiver must say why it is acceptable."),
+    ("missing-expiry", "An exception has no `expires`: every waiver must end."),
+    ("unused-exception", "Warning: an exception covered no violation of this check (its glob matches nothing, or what it matched is no longer a violation). Remove it or fix its `match`."),
+    ("deny-country", "Violation: the component's vendor is ultimately owned in a denied country (the vendor's own country with `direct: true`)."),
+    ("deny-region", "Violation: the ultimate owner's country is in a denied region."),
+    ("deny-vendor", "Violation: the component is made by a denied vendor or by a company it owns (only the vendor itself with `direct: true`)."),
+    ("deny-list", "Violation: the vendor, or one of its owners, is on a denied entity list."),
+    ("deny-origin", "Violation: the component's origin class (relative to the policy's home) is denied."),
+    ("deny-category", "Violation: the component is a product of a denied category."),
+    ("deny-product", "Violation: the component is a denied product."),
+    ("deny-threshold", "Violation: reliance on foreign (or the listed origin classes of) components passes a threshold."),
+    ("expired-exception", "Violation: a waiver's `expires` date has passed; what it covered fails again until the waiver is renewed or the component replaced."),
+    ("warn-country", "Warning: as deny-country, reported without failing the check (likewise warn-region, warn-vendor, warn-list, warn-origin, warn-category, warn-product, warn-threshold)."),
+];
+
+/// The explanation of a code (`warn-*` codes share their `deny-*` text).
+pub fn explain_code(code: &str) -> Option<&'static str> {
+    let lookup = |c: &str| CODES.iter().find(|(k, _)| *k == c).map(|(_, t)| *t);
+    lookup(code).or_else(|| {
+        code.strip_prefix("warn-")
+            .and_then(|rest| lookup(&format!("deny-{rest}")))
+    })
+}
+
 /// Whether a rule denies (fails the check) or warns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
