@@ -824,3 +824,31 @@ fn golden_outputs_of_one_check() {
         insta::assert_snapshot!(format!("check_{name}"), out);
     }
 }
+
+#[test]
+fn readme_policy_and_ci_recipes_are_valid() {
+    let readme = std::fs::read_to_string(fixtures().join("../README.md")).unwrap();
+    let section = &readme[readme.find("## Origin policies").unwrap()..];
+    let blocks: Vec<&str> = section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .collect();
+    assert_eq!(
+        blocks.len(),
+        3,
+        "the example policy, the GitHub job and the GitLab job"
+    );
+    let (db, _) = sovscan::rules::load(&[fixtures().join("policy/rules")]).unwrap();
+    let (policy, diags) = sovscan::policy::parse("README.md", blocks[0], &db);
+    assert!(
+        policy.is_some() && diags.0.is_empty(),
+        "{:?}",
+        diags.rendered()
+    );
+    for ci in &blocks[1..] {
+        let v: serde_yaml::Value = serde_yaml::from_str(ci).unwrap();
+        let steps = serde_json::to_string(&v).unwrap();
+        assert!(steps.contains("sovscan check --policy"), "{steps}");
+    }
+}
