@@ -6,6 +6,21 @@ use super::violations::{clean, explanation, state, threshold_row, verdict};
 use crate::policy::eval::Outcome;
 use std::fmt::Write;
 
+/// Table rows shown: a pull-request comment is limited to 65,536 characters.
+const MAX_ROWS: usize = 200;
+/// Explanations shown.
+const MAX_DETAILS: usize = 30;
+
+fn more(out: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (see `--format json` or `--format sarif`).",
+            total - shown
+        );
+    }
+}
+
 /// Escape a table cell (no line breaks, no column separators, no inline HTML).
 fn cell(s: &str) -> String {
     clean(s)
@@ -33,7 +48,7 @@ pub fn render(o: &Outcome) -> String {
             "| State | Component | Vendor (ultimate owner) | Country | Rule | Policy line |\n",
         );
         out.push_str("| --- | --- | --- | --- | --- | --- |\n");
-        for v in &o.violations {
+        for v in o.violations.iter().take(MAX_ROWS) {
             let (comp, vendor, country) = match &v.component {
                 Some(c) => match &c.vendor {
                     Some(vf) => (
@@ -60,6 +75,7 @@ pub fn render(o: &Outcome) -> String {
                 code(&format!("{}:{}", o.policy, v.pos.line))
             );
         }
+        more(&mut out, o.violations.len(), MAX_ROWS);
         out.push('\n');
     }
     if !o.thresholds.is_empty() {
@@ -72,7 +88,7 @@ pub fn render(o: &Outcome) -> String {
     }
     if !o.violations.is_empty() {
         out.push_str("<details><summary>Why, and how to waive</summary>\n\n");
-        for v in &o.violations {
+        for v in o.violations.iter().take(MAX_DETAILS) {
             let subject = v
                 .component
                 .as_ref()
@@ -96,6 +112,7 @@ pub fn render(o: &Outcome) -> String {
             }
             out.push('\n');
         }
+        more(&mut out, o.violations.len(), MAX_DETAILS);
         out.push_str("</details>\n");
     }
     for w in &o.warnings {
