@@ -80,12 +80,22 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
                 continue;
             }
         };
+        // With same_file_system, walkdir yields a mount point without descending into it;
+        // rejecting that entry in filter_entry would make walkdir skip the *parent* directory
+        // (the rest of `/` when the mount is `/dev`). So mount points are always kept.
+        let start_dev = std::fs::metadata(&host_start).map(|m| std::os::unix::fs::MetadataExt::dev(&m)).ok();
         let it = walkdir::WalkDir::new(&host_start)
             .follow_links(false)
             .same_file_system(cfg.one_file_system)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
+                if cfg.one_file_system && e.file_type().is_dir() {
+                    let dev = e.metadata().map(|m| std::os::unix::fs::MetadataExt::dev(&m)).ok();
+                    if dev.is_some() && dev != start_dev {
+                        return true;
+                    }
+                }
                 let sys = root.system_path(e.path());
                 !(e.file_type().is_dir() && PRUNED.contains(&sys.as_str())) && !exclude.is_match(&sys)
             });
