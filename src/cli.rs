@@ -2,9 +2,10 @@
 //! configuration ([`ScanConfig`]); nothing below this module sees a raw flag. Each field's `///`
 //! doc is its `--help` text.
 
+use crate::policy::date::Date;
 use crate::report::diff::DiffFormat;
 use crate::report::plan::PlanFormat;
-use crate::report::{self, CycloneDxVersion, Format, RenderOptions};
+use crate::report::{self, CheckFormat, CycloneDxVersion, Format, RenderOptions};
 use crate::scan::{self, ScanConfig};
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +27,10 @@ pub struct Cli {
 pub enum Command {
     /// Inventory a system and attribute every component to a vendor and country.
     Scan(ScanArgs),
+    /// Check a system or a report against an origin policy (exit 1 on violations).
+    Check(CheckArgs),
+    /// Show the evidence and rules behind one component's attribution in a report.
+    Explain(ExplainArgs),
     /// Work with the rule database.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -104,6 +109,74 @@ pub struct DiffArgs {
 /// `sovscan scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// What to scan and how.
+    #[command(flatten)]
+    pub input: ScanInput,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// CycloneDX version written by `--format cyclonedx`.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = CycloneDxVersion::V1_6)]
+    pub cyclonedx_version: CycloneDxVersion,
+}
+
+/// `sovscan check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Policy file (YAML), or `builtin:NAME` for a ready policy of rules/policies/
+    /// (cn-self-sufficiency, eu-sovereignty, no-unknown-origin, us-covered-list).
+    #[arg(long, value_name = "FILE")]
+    pub policy: String,
+    /// Check this JSON report (`sovscan scan -f json`) instead of scanning.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Evaluate waiver expiry as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write the result to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// What to scan and how (when no --report is given). The home is the policy's.
+    #[command(flatten)]
+    pub scan: ScanInput,
+}
+
+/// `sovscan explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report (`sovscan scan -f json`), or alone a diagnostic or rule code
+    /// (`unknown-list`, `deny-country`) to explain.
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// The component id (as in the report: `deb:openssl@3.0.15-1~deb12u1`).
+    #[arg(value_name = "COMPONENT-ID")]
+    pub component: Option<String>,
+    /// Add rule files from DIR (to name the vendors and owners rules point at).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Table)]
+    pub format: ExplainFormat,
+}
+
+/// Output formats of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    /// Text and a table of the evidence.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// Scan options shared by `scan` and `check`.
+#[derive(Debug, Args)]
+pub struct ScanInput {
     /// Limit the walk to these paths of the scanned system (default: the whole root).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
@@ -144,15 +217,6 @@ pub struct ScanArgs {
     /// Add rule files from DIR (same layout as the built-in rules/; same ids override).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// CycloneDX version written by `--format cyclonedx`.
-    #[arg(long, value_enum, value_name = "VERSION", default_value_t = CycloneDxVersion::V1_6)]
-    pub cyclonedx_version: CycloneDxVersion,
     /// Fix the start time (to SOURCE_DATE_EPOCH or 1970) and duration so that the same input
     /// gives a byte-identical report.
     #[arg(long)]
@@ -169,6 +233,9 @@ pub enum RulesCommand {
         /// Add rule files from DIR.
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Also check these policy files (or `builtin:NAME`) against the rules.
+        #[arg(long = "policy", value_name = "FILE")]
+        policies: Vec<String>,
     },
     /// Run every vendor's `examples` and report those that do not attribute to their vendor.
     Test {
@@ -210,6 +277,13 @@ pub enum RulesCommand {
 }
 
 impl ScanArgs {
+    /// Validate into a [`ScanConfig`].
+    pub fn to_config(&self) -> Result<ScanConfig> {
+        self.input.to_config()
+    }
+}
+
+impl ScanInput {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
         let filesystem = self.inputs.is_empty() || self.root.is_some() || !self.paths.is_empty();
@@ -259,6 +333,28 @@ impl ScanArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Check(args) => run_check(&args),
+        Command::Explain(args) => {
+            let Some(component) = &args.component else {
+                let code = args.report.to_string_lossy();
+                let text = crate::policy::explain_code(&code).with_context(|| {
+                    format!(
+                        "`{code}` is not a code; to explain a component give REPORT COMPONENT-ID"
+                    )
+                })?;
+                emit(&format!("{code}: {text}\n"), None)?;
+                return Ok(ExitCode::SUCCESS);
+            };
+            let db = crate::rules::load_strict(&args.rules)?;
+            let report = report::json::read(&args.report)?;
+            let x = crate::explain::explain(&report, component, &db)?;
+            let text = match args.format {
+                ExplainFormat::Table => crate::explain::render_text(&x),
+                ExplainFormat::Json => crate::explain::render_json(&x),
+            };
+            emit(&text, None)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Merge(args) => {
             let mut m = crate::merge::Merger::new();
             for p in &args.reports {
@@ -304,10 +400,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn run_rules(cmd: RulesCommand) -> Result<ExitCode> {
     use crate::rules::{examples, show};
     match cmd {
-        RulesCommand::Lint { rules } => {
+        RulesCommand::Lint { rules, policies } => {
             let (db, mut diags) = crate::rules::load(&rules)?;
             if !diags.has_errors() {
                 examples::check(&db, &mut diags);
+            }
+            for spec in &policies {
+                diags.0.extend(crate::policy::load(spec, &db)?.1 .0);
             }
             let lines = diags.rendered();
             let mut err = std::io::stderr().lock();
@@ -385,7 +484,19 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitCode> {
 
 fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let cfg = args.to_config()?;
-    let db = crate::rules::load_strict(&args.rules)?;
+    let db = crate::rules::load_strict(&args.input.rules)?;
+    let report = scan_with_progress(&cfg, &db)?;
+    let opts = RenderOptions {
+        cyclonedx_version: args.cyclonedx_version,
+    };
+    emit(
+        &report::render_with(&report, args.format, &opts),
+        args.output.as_deref(),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scan_with_progress(cfg: &ScanConfig, db: &crate::rules::RuleDb) -> Result<crate::model::Report> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -402,18 +513,74 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
             b.set_position(done);
         }
     };
-    let report = scan::scan(&cfg, &db, bar.as_ref().map(|_| &cb as scan::Progress<'_>))?;
+    let report = scan::scan(cfg, db, bar.as_ref().map(|_| &cb as scan::Progress<'_>))?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let opts = RenderOptions {
-        cyclonedx_version: args.cyclonedx_version,
+    Ok(report)
+}
+
+fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+    let db = crate::rules::load_strict(&args.scan.rules)?;
+    let (policy, diags) = crate::policy::load(&args.policy, &db)?;
+    {
+        let mut err = std::io::stderr().lock();
+        for l in diags.rendered() {
+            writeln!(err, "{l}")?;
+        }
+    }
+    let Some(policy) = policy else {
+        anyhow::bail!(
+            "{}: the policy has errors (see above); nothing was checked",
+            args.policy
+        );
     };
+    let today = match &args.today {
+        Some(t) => {
+            Date::parse(t).with_context(|| format!("--today {t}: not a date (YYYY-MM-DD)"))?
+        }
+        None => Date::today(),
+    };
+    let report = match &args.report {
+        Some(path) => {
+            if !args.scan.paths.is_empty() || args.scan.home.is_some() {
+                anyhow::bail!(
+                    "--report checks an existing report: scan paths and --home do not apply"
+                );
+            }
+            report::json::read(path)?
+        }
+        None => {
+            if args.scan.home.is_some() {
+                anyhow::bail!(
+                    "--home: `check` takes the home from the policy (`home: {}`)",
+                    policy.home_label
+                );
+            }
+            let mut cfg = args.scan.to_config()?;
+            cfg.home = Some(policy.home.join(","));
+            scan_with_progress(&cfg, &db)?
+        }
+    };
+    let outcome = crate::policy::eval::evaluate(&policy, &report, &db, today);
+    {
+        let mut err = std::io::stderr().lock();
+        for l in &outcome.warnings {
+            writeln!(err, "{}", report::violations::clean(l))?;
+        }
+        if args.output.is_some() || args.format != CheckFormat::Table {
+            writeln!(err, "{}", report::violations::verdict(&outcome))?;
+        }
+    }
     emit(
-        &report::render_with(&report, args.format, &opts),
+        &report::render_check(&outcome, args.format),
         args.output.as_deref(),
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if outcome.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Write output to a file or standard output; a closed pipe is not an error.
@@ -512,5 +679,53 @@ mod tests {
         assert_eq!(a.cyclonedx_version, CycloneDxVersion::V1_5);
         assert!(a.to_config().unwrap().filesystem);
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn check_and_explain_args() {
+        let cli = parse(&[
+            "sovscan",
+            "check",
+            "--policy",
+            "builtin:eu-sovereignty",
+            "--report",
+            "q4.json",
+            "--today",
+            "2027-01-01",
+            "-f",
+            "sarif",
+            "-o",
+            "out.sarif",
+        ]);
+        let Command::Check(a) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.policy, "builtin:eu-sovereignty");
+        assert_eq!(a.report, Some(PathBuf::from("q4.json")));
+        assert_eq!(a.today.as_deref(), Some("2027-01-01"));
+        assert_eq!(a.format, CheckFormat::Sarif);
+        let cli = parse(&[
+            "sovscan", "check", "--policy", "p.yaml", "--root", "/mnt/img", "usr", "--rules", "r",
+            "-f", "github",
+        ]);
+        let Command::Check(a) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.scan.to_config().unwrap().paths, vec!["/usr"]);
+        assert_eq!(a.scan.rules, vec![PathBuf::from("r")]);
+        assert!(
+            Cli::try_parse_from(["sovscan", "check", "--report", "x.json"]).is_err(),
+            "--policy is required"
+        );
+        assert!(Cli::try_parse_from(["sovscan", "check", "--policy", "p", "-f", "html"]).is_err());
+        let Command::Explain(a) =
+            parse(&["sovscan", "explain", "r.json", "deb:zlib1g@1", "-f", "json"]).command
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (a.component.as_deref(), a.format),
+            (Some("deb:zlib1g@1"), ExplainFormat::Json)
+        );
     }
 }

@@ -6,6 +6,7 @@ mod hostile;
 mod inputs;
 mod merge;
 mod plan;
+mod policy;
 mod reports;
 mod rules;
 mod scan;

@@ -7,13 +7,18 @@
 pub mod csv;
 pub mod cyclonedx;
 pub mod diff;
+pub mod github;
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod plan;
 pub mod props;
+pub mod sarif;
 pub mod spdx;
 pub mod table;
+pub mod violations;
+pub mod violations_md;
 
 use crate::model::{owner_country, Origin, Report};
 use std::collections::BTreeMap;
@@ -130,4 +135,34 @@ pub fn share(n: usize, total: usize) -> String {
         return "—".into();
     }
     format!("{:.1} %", n as f64 * 100.0 / total as f64)
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[non_exhaustive]
+pub enum CheckFormat {
+    /// The verdict, each violation explained, the thresholds.
+    Table,
+    /// The evaluation outcome as JSON.
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML, for CI test tabs.
+    Junit,
+    /// Markdown, for a pull-request comment.
+    Markdown,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+}
+
+/// Render a check outcome.
+pub fn render_check(o: &crate::policy::eval::Outcome, format: CheckFormat) -> String {
+    match format {
+        CheckFormat::Table => violations::render_text(o),
+        CheckFormat::Json => violations::render_json(o),
+        CheckFormat::Sarif => sarif::render(o),
+        CheckFormat::Junit => junit::render(o),
+        CheckFormat::Markdown => violations_md::render(o),
+        CheckFormat::Github => github::render(o),
+    }
 }
