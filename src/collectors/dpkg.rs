@@ -210,11 +210,11 @@ fn purl(name: &str, version: Option<&str>, arch: Option<&str>, source: Option<&s
 
 /// Canonical directory per raw directory, shared by all packages of one database.
 #[derive(Default)]
-struct DirCache(Mutex<HashMap<String, Option<String>>>);
+pub(crate) struct DirCache(Mutex<HashMap<String, Option<String>>>);
 
 impl DirCache {
     /// The canonical system path of `path` (its directory resolved inside the root).
-    fn canonical(&self, root: &RootFs, path: &str) -> String {
+    pub(crate) fn canonical(&self, root: &RootFs, path: &str) -> String {
         let (dir, base) = match path.rfind('/') {
             Some(i) => (&path[..i], &path[i + 1..]),
             None => return path.to_owned(),

@@ -17,6 +17,7 @@ use std::path::Path;
 
 pub mod dpkg;
 pub mod elf;
+pub mod rpm;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -25,6 +26,7 @@ pub const HEAD_LEN: usize = 4096;
 pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
+    &rpm::Rpm,
 ];
 
 /// When a collector runs.
