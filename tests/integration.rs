@@ -3,3 +3,4 @@
 mod common;
 mod scan;
 mod rpm;
+mod apk;

@@ -15,8 +15,10 @@ use crate::model::{Component, ScanError};
 use crate::rootfs::RootFs;
 use std::path::Path;
 
+pub mod apk;
 pub mod dpkg;
 pub mod elf;
+pub mod meta;
 pub mod rpm;
 
 /// How many leading bytes of each unowned file the classifier reads.
@@ -27,6 +29,7 @@ pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
     &rpm::Rpm,
+    &apk::Apk,
 ];
 
 /// When a collector runs.
