@@ -4,3 +4,4 @@ mod common;
 mod scan;
 mod rpm;
 mod apk;
+mod python;

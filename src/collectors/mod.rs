@@ -19,6 +19,7 @@ pub mod apk;
 pub mod dpkg;
 pub mod elf;
 pub mod meta;
+pub mod python;
 pub mod rpm;
 
 /// How many leading bytes of each unowned file the classifier reads.
@@ -30,6 +31,7 @@ pub static ALL: &[&dyn Collector] = &[
     &elf::Elf,
     &rpm::Rpm,
     &apk::Apk,
+    &python::Python,
 ];
 
 /// When a collector runs.
