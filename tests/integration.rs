@@ -5,3 +5,4 @@ mod scan;
 mod rpm;
 mod apk;
 mod python;
+mod npm;

@@ -19,6 +19,7 @@ pub mod apk;
 pub mod dpkg;
 pub mod elf;
 pub mod meta;
+pub mod npm;
 pub mod python;
 pub mod rpm;
 
@@ -32,6 +33,7 @@ pub static ALL: &[&dyn Collector] = &[
     &rpm::Rpm,
     &apk::Apk,
     &python::Python,
+    &npm::Npm,
 ];
 
 /// When a collector runs.
