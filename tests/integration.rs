@@ -6,3 +6,4 @@ mod rpm;
 mod apk;
 mod python;
 mod npm;
+mod cargo;

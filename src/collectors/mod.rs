@@ -16,6 +16,7 @@ use crate::rootfs::RootFs;
 use std::path::Path;
 
 pub mod apk;
+pub mod cargo;
 pub mod dpkg;
 pub mod elf;
 pub mod meta;
@@ -34,6 +35,7 @@ pub static ALL: &[&dyn Collector] = &[
     &apk::Apk,
     &python::Python,
     &npm::Npm,
+    &cargo::Cargo,
 ];
 
 /// When a collector runs.
