@@ -123,3 +123,49 @@ fn lock_fallback_and_damaged_lock() {
     errs.sort();
     assert_eq!(errs, vec!["/b/Cargo.toml", "/c/Cargo.lock"]);
 }
+
+/// A binary built with `cargo auditable build` lists the crates compiled into it.
+#[test]
+fn auditable_binary() {
+    let root = crate::common::fixtures().join("cargo-auditable/bin");
+    let r = scan_json(&["--root", root.to_str().unwrap()]);
+    assert_eq!(
+        cargo_ids(&r),
+        vec!["cargo:hello-auditable@0.1.0", "cargo:itoa@1.0.11"]
+    );
+    let itoa = component(&r, "cargo:itoa@1.0.11");
+    assert_eq!(itoa["purl"], "pkg:cargo/itoa@1.0.11");
+    assert_eq!(itoa["locations"][0], "/usr/local/bin/hello-auditable");
+    let rels = r["relationships"].as_array().unwrap();
+    assert!(rels
+        .iter()
+        .any(|e| e["from"] == "cargo:hello-auditable@0.1.0" && e["to"] == "cargo:itoa@1.0.11"));
+    assert!(rels
+        .iter()
+        .any(|e| e["from"] == "elf:/usr/local/bin/hello-auditable" && e["kind"] == "contains"));
+
+    // The same binary with its compressed section damaged (made here): an error, no crash.
+    let mut bytes = std::fs::read(root.join("usr/local/bin/hello-auditable")).unwrap();
+    let marker = b".dep-v0";
+    assert!(bytes.windows(marker.len()).any(|w| w == marker));
+    let tmp = tempfile::tempdir().unwrap();
+    // Find the zlib header (0x78) of the section by parsing with goblin.
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".dep-v0"))
+        .unwrap();
+    let (off, len) = (sh.sh_offset as usize, sh.sh_size as usize);
+    for b in &mut bytes[off + 2..off + len] {
+        *b ^= 0xa5;
+    }
+    std::fs::write(tmp.path().join("damaged"), &bytes).unwrap();
+    let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
+    assert!(cargo_ids(&r).is_empty());
+    assert!(r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["error"].as_str().unwrap().contains("cargo-auditable")));
+}

@@ -16,6 +16,7 @@ use crate::rootfs::RootFs;
 use std::path::Path;
 
 pub mod apk;
+pub mod auditable;
 pub mod cargo;
 pub mod dpkg;
 pub mod elf;
@@ -36,6 +37,7 @@ pub static ALL: &[&dyn Collector] = &[
     &python::Python,
     &npm::Npm,
     &cargo::Cargo,
+    &auditable::Auditable,
 ];
 
 /// When a collector runs.
