@@ -7,3 +7,4 @@ mod apk;
 mod python;
 mod npm;
 mod cargo;
+mod golang;

@@ -20,6 +20,7 @@ pub mod auditable;
 pub mod cargo;
 pub mod dpkg;
 pub mod elf;
+pub mod golang;
 pub mod meta;
 pub mod npm;
 pub mod python;
@@ -38,6 +39,7 @@ pub static ALL: &[&dyn Collector] = &[
     &npm::Npm,
     &cargo::Cargo,
     &auditable::Auditable,
+    &golang::Golang,
 ];
 
 /// When a collector runs.
