@@ -8,3 +8,4 @@ mod python;
 mod npm;
 mod cargo;
 mod golang;
+mod java;

@@ -21,6 +21,7 @@ pub mod cargo;
 pub mod dpkg;
 pub mod elf;
 pub mod golang;
+pub mod java;
 pub mod meta;
 pub mod npm;
 pub mod python;
@@ -40,6 +41,7 @@ pub static ALL: &[&dyn Collector] = &[
     &cargo::Cargo,
     &auditable::Auditable,
     &golang::Golang,
+    &java::Java,
 ];
 
 /// When a collector runs.
