@@ -9,3 +9,4 @@ mod npm;
 mod cargo;
 mod golang;
 mod java;
+mod more_ecosystems;

@@ -18,8 +18,10 @@ use std::path::Path;
 pub mod apk;
 pub mod auditable;
 pub mod cargo;
+pub mod dotnet;
 pub mod dpkg;
 pub mod elf;
+pub mod gem;
 pub mod golang;
 pub mod java;
 pub mod meta;
@@ -42,6 +44,8 @@ pub static ALL: &[&dyn Collector] = &[
     &auditable::Auditable,
     &golang::Golang,
     &java::Java,
+    &gem::Gem,
+    &dotnet::Dotnet,
 ];
 
 /// When a collector runs.
