@@ -64,7 +64,7 @@ pub fn find_section(bytes: &[u8]) -> Option<&[u8]> {
     let range = match Object::parse(bytes).ok()? {
         Object::Elf(elf) => elf.section_headers.iter().find_map(|sh| {
             (elf.shdr_strtab.get_at(sh.sh_name) == Some(".dep-v0"))
-                .then(|| (sh.sh_offset as usize, sh.sh_size as usize))
+                .then_some((sh.sh_offset as usize, sh.sh_size as usize))
         }),
         Object::PE(pe) => pe.sections.iter().find_map(|s| {
             (s.name().ok() == Some(".dep-v0"))
