@@ -10,7 +10,7 @@ use super::component;
 use crate::collectors::Collected;
 use crate::model::{Relationship, RelationshipKind, ScanError};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 const DEP_KEYS: [&str; 3] = ["dependencies", "optionalDependencies", "peerDependencies"];
 
@@ -160,142 +160,118 @@ fn split_spec(spec: &str) -> Option<(&str, &str)> {
     Some((&spec[..i], &spec[i + 1..]))
 }
 
-/// `yarn.lock`, v1 or Berry.
+/// `yarn.lock`, v1 or Berry. Both are read line by line (Berry's YAML subset included), so a
+/// duplicated entry or a damaged stanza costs only that stanza.
 pub fn yarn(text: &str, at: &str) -> Collected {
-    if text.contains("\n__metadata:") || text.starts_with("__metadata:") {
-        return yarn_berry(text, at);
-    }
+    let berry = text.lines().any(|l| l.starts_with("__metadata:"));
     let mut out = Collected::default();
-    // spec ("name@range") → index of its entry; entries: (name, version, deps)
-    let mut entries: Vec<(String, Option<String>, Vec<String>)> = Vec::new();
+    // entries: (name, version, resolution kind, deps as specs)
+    struct Entry {
+        name: String,
+        version: Option<String>,
+        workspace: bool,
+        deps: Vec<String>,
+    }
+    let mut entries: Vec<Entry> = Vec::new();
     let mut by_spec: HashMap<String, usize> = HashMap::new();
     let mut in_deps = false;
+    let mut skip = false;
+    let unquote = |s: &str| s.trim().trim_matches('"').to_owned();
     for (n, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
         if !line.starts_with(' ') {
-            let specs = line.trim_end_matches(':');
+            in_deps = false;
+            let specs = line.trim_end().trim_end_matches(':');
+            skip = specs == "__metadata";
+            if skip {
+                continue;
+            }
             let Some((name, _)) = specs.split(", ").next().and_then(split_spec) else {
                 out.errors.push(ScanError::new(
                     at,
                     format!("line {}: unreadable entry {line:?}", n + 1),
                 ));
-                entries.push((String::new(), None, Vec::new()));
+                skip = true;
                 continue;
             };
-            entries.push((name.to_owned(), None, Vec::new()));
+            entries.push(Entry {
+                name: name.to_owned(),
+                version: None,
+                workspace: false,
+                deps: Vec::new(),
+            });
             for s in specs.split(", ") {
-                by_spec.insert(s.trim().trim_matches('"').to_owned(), entries.len() - 1);
+                by_spec.insert(unquote(s), entries.len() - 1);
             }
-            in_deps = false;
+            continue;
+        }
+        if skip {
             continue;
         }
         let Some(cur) = entries.last_mut() else {
             continue;
         };
         let t = line.trim();
+        let (key, value) = match t.split_once(if berry { ": " } else { " " }) {
+            Some((k, v)) => (unquote(k), unquote(v)),
+            None => (unquote(t.trim_end_matches(':')), String::new()),
+        };
         if !line.starts_with("    ") {
-            in_deps = t == "dependencies:" || t == "optionalDependencies:";
-            if let Some(v) = t.strip_prefix("version ") {
-                cur.1 = Some(v.trim().trim_matches('"').to_owned());
+            in_deps = value.is_empty() && (key == "dependencies" || key == "optionalDependencies");
+            match key.as_str() {
+                "version" => cur.version = Some(value),
+                "resolution" => {
+                    if let Some((name, r)) = split_spec(&value) {
+                        cur.name = name.to_owned();
+                        cur.workspace = r.starts_with("workspace:") || r.starts_with("link:");
+                    }
+                }
+                _ => {}
             }
-        } else if in_deps {
-            let mut parts = t.splitn(2, ' ');
-            if let (Some(dn), Some(dr)) = (parts.next(), parts.next()) {
-                cur.2.push(format!(
-                    "{}@{}",
-                    dn.trim_matches('"'),
-                    dr.trim().trim_matches('"')
-                ));
-            }
+        } else if in_deps && !value.is_empty() {
+            let range = if berry && !value.contains(':') {
+                format!("npm:{value}")
+            } else {
+                value
+            };
+            cur.deps.push(format!("{key}@{range}"));
         }
     }
     let ids: Vec<Option<String>> = entries
         .iter()
-        .map(|(name, ver, _)| {
-            ver.as_ref()
-                .filter(|_| !name.is_empty())
-                .map(|v| component(name, v, at).id)
+        .map(|e| {
+            e.version
+                .as_ref()
+                .filter(|_| !e.workspace)
+                .map(|v| component(&e.name, v, at).id)
         })
         .collect();
-    for (i, (name, ver, deps)) in entries.iter().enumerate() {
-        let Some(v) = ver else {
-            if !name.is_empty() {
-                out.errors.push(ScanError::new(
-                    at,
-                    format!("entry {name} without a version"),
-                ));
-            }
+    let mut seen = std::collections::HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.workspace {
+            continue;
+        }
+        let Some(v) = &e.version else {
+            out.errors.push(ScanError::new(
+                at,
+                format!("entry {} without a version", e.name),
+            ));
             continue;
         };
-        out.components.push(component(name, v, at));
-        for d in deps {
+        let comp = component(&e.name, v, at);
+        if !seen.insert(comp.id.clone()) {
+            continue;
+        }
+        for d in &e.deps {
             if let (Some(Some(from)), Some(Some(to))) =
                 (ids.get(i), by_spec.get(d).and_then(|&j| ids.get(j)))
             {
                 edge(&mut out, from, to);
             }
         }
-    }
-    out
-}
-
-fn yarn_berry(text: &str, at: &str) -> Collected {
-    let map: BTreeMap<String, serde_yaml::Value> = match serde_yaml::from_str(text) {
-        Ok(m) => m,
-        Err(e) => return Collected::error(at, format!("invalid yarn.lock: {e}")),
-    };
-    let mut out = Collected::default();
-    let mut by_spec: HashMap<String, String> = HashMap::new();
-    let mut pending: Vec<(String, Vec<String>)> = Vec::new();
-    for (key, e) in &map {
-        if key == "__metadata" {
-            continue;
-        }
-        let Some(res) = e.get("resolution").and_then(|v| v.as_str()) else {
-            continue;
-        };
-        let Some((name, r)) = split_spec(res) else {
-            continue;
-        };
-        // Workspaces and the project itself are not dependencies.
-        if r.starts_with("workspace:") {
-            continue;
-        }
-        let Some(ver) = e.get("version").and_then(|v| v.as_str()) else {
-            continue;
-        };
-        let comp = component(name, ver, at);
-        for s in key.split(", ") {
-            by_spec.insert(s.trim().to_owned(), comp.id.clone());
-        }
-        let deps = e
-            .get("dependencies")
-            .and_then(|d| d.as_mapping())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| {
-                        let (k, v) = (k.as_str()?, v.as_str()?);
-                        let v = if v.contains(':') {
-                            v.to_owned()
-                        } else {
-                            format!("npm:{v}")
-                        };
-                        Some(format!("{k}@{v}"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        pending.push((comp.id.clone(), deps));
         out.components.push(comp);
-    }
-    for (from, deps) in pending {
-        for d in deps {
-            if let Some(to) = by_spec.get(&d) {
-                edge(&mut out, &from, to);
-            }
-        }
     }
     out
 }
@@ -406,6 +382,15 @@ mod tests {
         assert_eq!(ids, vec!["npm:@s/a@1.2.0", "npm:ms@2.1.3"]);
         assert_eq!(c.relationships.len(), 1);
         assert_eq!(c.relationships[0].to, "npm:ms@2.1.3");
+    }
+
+    #[test]
+    fn yarn_berry_duplicates_and_workspace() {
+        let t = "__metadata:\n  version: 6\n\n\"a@npm:1.0.0\":\n  version: 1.0.0\n  resolution: \"a@npm:1.0.0\"\n  dependencies:\n    b: ^2.0.0\n\n\"a@npm:1.0.0\":\n  version: 1.0.0\n  resolution: \"a@npm:1.0.0\"\n\n\"b@npm:^2.0.0\":\n  version: 2.1.0\n  resolution: \"b@npm:2.1.0\"\n\n\"root@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: \"root@workspace:.\"\n";
+        let c = yarn(t, "/yarn.lock");
+        let ids: Vec<&str> = c.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["npm:a@1.0.0", "npm:b@2.1.0"]);
+        assert_eq!(c.relationships.len(), 1);
     }
 
     #[test]
