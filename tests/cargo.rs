@@ -111,7 +111,11 @@ fn lock_fallback_and_damaged_lock() {
     };
     assert_eq!(at("/a/Cargo.lock"), n);
     assert_eq!(at("/b/Cargo.lock"), 1);
-    assert_eq!(at("/c/Cargo.lock"), 0);
+    let partial = at("/c/Cargo.lock");
+    assert!(
+        partial > n / 3 && partial < n,
+        "{partial} of {n} read from a half lock"
+    );
     let x = component(&r, "cargo:x@1.0.0");
     assert_eq!(x["properties"]["cargo-source"], "Cargo.lock");
     let mut errs: Vec<&str> = r["errors"]

@@ -100,11 +100,28 @@ pub fn parse_lock(text: &str, at: &str) -> Collected {
         #[serde(default)]
         dependencies: Vec<String>,
     }
+    let mut out = Collected::default();
     let lock: Lock = match toml::from_str(text) {
         Ok(l) => l,
-        Err(e) => return Collected::error(at, format!("invalid Cargo.lock: {}", e.message())),
+        Err(e) => {
+            // A damaged lock: keep every `[[package]]` table that still parses on its own.
+            let package: Vec<Pkg> = text
+                .split("\n[[package]]")
+                .skip(1)
+                .filter_map(|chunk| toml::from_str::<Lock>(&format!("[[package]]{chunk}")).ok())
+                .flat_map(|l| l.package)
+                .collect();
+            out.errors.push(ScanError::new(
+                at,
+                format!(
+                    "invalid Cargo.lock ({}); {} package entries read",
+                    e.message(),
+                    package.len()
+                ),
+            ));
+            Lock { package }
+        }
     };
-    let mut out = Collected::default();
     // A dependency names `name`, `name version` or `name version (source)`; a bare name is
     // unique in the lock.
     let mut by_name: HashMap<&str, Vec<&Pkg>> = HashMap::new();
