@@ -70,3 +70,55 @@ fn damaged_gemspec_and_deps_json() {
         vec!["/a.deps.json", "/gems/specifications/x-1.gemspec"]
     );
 }
+
+/// syft's `php/test-fixtures/composer.lock`: two packages and two dev packages; an installed
+/// Composer 2 `installed.json` next to a lock (made here) wins over the lock.
+#[test]
+fn composer_lock_and_installed_json() {
+    let r = scan_json(&["--root", fixtures().join("composer/app").to_str().unwrap()]);
+    let mut ids: Vec<&str> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![
+            "composer:adoy/fastcgi-client@1.0.2",
+            "composer:alcaeus/mongo-php-adapter@1.1.11",
+            "composer:behat/gherkin@v4.6.2",
+            "composer:codeception/codeception@4.1.6"
+        ]
+    );
+    let c = component(&r, "composer:adoy/fastcgi-client@1.0.2");
+    assert_eq!(c["purl"], "pkg:composer/adoy/fastcgi-client@1.0.2");
+    assert!(c["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "email" && e["value"] == "pierrick@adoy.net"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("composer/app/srv/app/composer.lock"),
+        tmp.path().join("composer.lock"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("vendor/composer")).unwrap();
+    std::fs::write(
+        tmp.path().join("vendor/composer/installed.json"),
+        r#"{"packages":[{"name":"adoy/fastcgi-client","version":"1.0.2"},{"name":"x/broken"}],"dev":true,"dev-package-names":[]}"#,
+    )
+    .unwrap();
+    let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
+    let ids: Vec<&str> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["composer:adoy/fastcgi-client@1.0.2"]);
+    assert_eq!(r["errors"].as_array().unwrap().len(), 1);
+}

@@ -18,6 +18,7 @@ use std::path::Path;
 pub mod apk;
 pub mod auditable;
 pub mod cargo;
+pub mod composer;
 pub mod dotnet;
 pub mod dpkg;
 pub mod elf;
@@ -46,6 +47,7 @@ pub static ALL: &[&dyn Collector] = &[
     &java::Java,
     &gem::Gem,
     &dotnet::Dotnet,
+    &composer::Composer,
 ];
 
 /// When a collector runs.
