@@ -61,22 +61,22 @@ impl Collector for Auditable {
 
 /// The raw `.dep-v0` bytes of an executable, if it has them.
 pub fn find_section(bytes: &[u8]) -> Option<&[u8]> {
-    let range = match Object::parse(bytes).ok()? {
-        Object::Elf(elf) => elf.section_headers.iter().find_map(|sh| {
-            (elf.shdr_strtab.get_at(sh.sh_name) == Some(".dep-v0"))
-                .then_some((sh.sh_offset as usize, sh.sh_size as usize))
-        }),
-        Object::PE(pe) => pe.sections.iter().find_map(|s| {
-            (s.name().ok() == Some(".dep-v0"))
-                .then_some((s.pointer_to_raw_data as usize, s.size_of_raw_data as usize))
-        }),
-        Object::Mach(goblin::mach::Mach::Binary(m)) => m.segments.iter().find_map(|seg| {
-            seg.sections().ok()?.into_iter().find_map(|(s, _)| {
-                matches!(s.name().ok(), Some("__dep_v0" | ".dep-v0"))
-                    .then_some((s.offset as usize, s.size as usize))
-            })
-        }),
-        _ => None,
+    let range = if bytes.starts_with(b"\x7fELF") {
+        super::sections::elf_section(bytes, ".dep-v0")
+    } else {
+        match Object::parse(bytes).ok()? {
+            Object::PE(pe) => pe.sections.iter().find_map(|s| {
+                (s.name().ok() == Some(".dep-v0"))
+                    .then_some((s.pointer_to_raw_data as usize, s.size_of_raw_data as usize))
+            }),
+            Object::Mach(goblin::mach::Mach::Binary(m)) => m.segments.iter().find_map(|seg| {
+                seg.sections().ok()?.into_iter().find_map(|(s, _)| {
+                    matches!(s.name().ok(), Some("__dep_v0" | ".dep-v0"))
+                        .then_some((s.offset as usize, s.size as usize))
+                })
+            }),
+            _ => None,
+        }
     }?;
     let (off, len) = range;
     if len > MAX_SECTION {

@@ -71,17 +71,13 @@ fn uvarint(b: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-/// Where the build-info header is: `.go.buildinfo` for ELF, else the first 16-aligned magic.
-fn find_header(bytes: &[u8], obj: Option<&Object<'_>>) -> Option<usize> {
-    if let Some(Object::Elf(elf)) = obj {
-        let sh = elf
-            .section_headers
-            .iter()
-            .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".go.buildinfo"));
-        if let Some(sh) = sh {
-            let off = sh.sh_offset as usize;
-            return bytes.get(off..)?.starts_with(MAGIC).then_some(off);
-        }
+/// Where the build-info header is: `.go.buildinfo` for ELF (every Go ≥ 1.13 ELF has it, so a
+/// file without it is not searched), else the first 16-aligned magic (PE, Mach-O, ELF
+/// without section headers).
+fn find_header(bytes: &[u8]) -> Option<usize> {
+    if bytes.starts_with(b"\x7fELF") && !super::sections::elf_without_sections(bytes) {
+        let (off, _) = super::sections::elf_section(bytes, ".go.buildinfo")?;
+        return bytes.get(off..)?.starts_with(MAGIC).then_some(off);
     }
     let mut at = 0;
     while let Some(i) = bytes
@@ -125,8 +121,7 @@ fn va_to_off(obj: &Object<'_>, va: u64) -> Option<usize> {
 
 /// The Go version and module text, `Ok(None)` when the file has no build info.
 pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> {
-    let obj = Object::parse(bytes).ok();
-    let Some(h) = find_header(bytes, obj.as_ref()) else {
+    let Some(h) = find_header(bytes) else {
         return Ok(None);
     };
     let head = bytes.get(h..h + 32).ok_or("truncated header")?;
@@ -152,7 +147,8 @@ pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> 
     if ptr_size != 4 && ptr_size != 8 {
         return Err(format!("pointer size {ptr_size}"));
     }
-    let obj = obj.ok_or("pointer-format build info in an unparsable executable")?;
+    let obj = Object::parse(bytes)
+        .map_err(|e| format!("pointer-format build info in an unparsable executable: {e}"))?;
     let big = flags & 1 != 0;
     let read_ptr = |off: usize| -> Option<u64> {
         let b = bytes.get(off..off + ptr_size)?;

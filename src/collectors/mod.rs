@@ -29,6 +29,7 @@ pub mod meta;
 pub mod npm;
 pub mod python;
 pub mod rpm;
+pub mod sections;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
