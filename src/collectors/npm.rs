@@ -71,18 +71,35 @@ impl Collector for Npm {
     }
 }
 
-/// For `…/node_modules/<name>` or `…/node_modules/@scope/<name>`, the package name.
+/// For `…/node_modules/<name>` or `…/node_modules/@scope/<name>`, the package name. Every
+/// level below the first `node_modules` must itself be a package directory, as npm lays them
+/// out, so test fixtures shipped inside a package (`x/test/node_modules/y`) are not installs.
 fn installed_dir(dir: &str) -> Option<String> {
-    let (parent, base) = dir.rsplit_once('/')?;
-    if base.starts_with('.') {
-        return None;
+    let segs: Vec<&str> = dir.split('/').collect();
+    let first = segs.iter().position(|s| *s == "node_modules")?;
+    let mut i = first;
+    let mut name = None;
+    while i < segs.len() {
+        if segs[i] != "node_modules" {
+            return None;
+        }
+        let n = segs.get(i + 1)?;
+        if n.starts_with('.') || n.is_empty() {
+            return None;
+        }
+        if n.starts_with('@') {
+            let b = segs.get(i + 2)?;
+            if b.is_empty() || b.starts_with('.') {
+                return None;
+            }
+            name = Some(format!("{n}/{b}"));
+            i += 3;
+        } else {
+            name = Some((*n).to_owned());
+            i += 2;
+        }
     }
-    if parent.ends_with("/node_modules") || parent == "node_modules" {
-        return (!base.starts_with('@')).then(|| base.to_owned());
-    }
-    let (pp, scope) = parent.rsplit_once('/')?;
-    (scope.starts_with('@') && (pp.ends_with("/node_modules") || pp == "node_modules"))
-        .then(|| format!("{scope}/{base}"))
+    name
 }
 
 fn installed(v: &Value, at: &str) -> Collected {
@@ -196,6 +213,11 @@ mod tests {
         assert_eq!(installed_dir("/a/node_modules/x/lib"), None);
         assert_eq!(installed_dir("/a/node_modules/.bin"), None);
         assert_eq!(installed_dir("/a/node_modules/@s"), None);
+        assert_eq!(
+            installed_dir("/a/node_modules/x/node_modules/@s/y").as_deref(),
+            Some("@s/y")
+        );
+        assert_eq!(installed_dir("/a/node_modules/x/test/node_modules/y"), None);
     }
 
     #[test]
