@@ -94,27 +94,33 @@ fn find_header(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// Virtual address → file offset through the executable's loadable segments.
+/// Virtual address → file offset through the executable's loadable segments (all arithmetic
+/// checked: segment fields come from the file).
 fn va_to_off(obj: &Object<'_>, va: u64) -> Option<usize> {
+    let map = |base: u64, size: u64, file_off: u64| -> Option<usize> {
+        let rel = va.checked_sub(base)?;
+        (rel < size).then_some(())?;
+        usize::try_from(rel.checked_add(file_off)?).ok()
+    };
     match obj {
-        Object::Elf(elf) => elf.program_headers.iter().find_map(|ph| {
-            (ph.p_type == goblin::elf::program_header::PT_LOAD
-                && va >= ph.p_vaddr
-                && va < ph.p_vaddr + ph.p_filesz)
-                .then(|| (va - ph.p_vaddr + ph.p_offset) as usize)
-        }),
+        Object::Elf(elf) => elf
+            .program_headers
+            .iter()
+            .filter(|ph| ph.p_type == goblin::elf::program_header::PT_LOAD)
+            .find_map(|ph| map(ph.p_vaddr, ph.p_filesz, ph.p_offset)),
         Object::PE(pe) => {
             let rva = va.checked_sub(pe.image_base as u64)?;
             pe.sections.iter().find_map(|s| {
                 let start = u64::from(s.virtual_address);
-                (rva >= start && rva < start + u64::from(s.size_of_raw_data))
-                    .then(|| (rva - start + u64::from(s.pointer_to_raw_data)) as usize)
+                let rel = rva.checked_sub(start)?;
+                (rel < u64::from(s.size_of_raw_data))
+                    .then(|| usize::try_from(rel + u64::from(s.pointer_to_raw_data)).ok())?
             })
         }
-        Object::Mach(goblin::mach::Mach::Binary(m)) => m.segments.iter().find_map(|seg| {
-            (va >= seg.vmaddr && va < seg.vmaddr + seg.filesize)
-                .then(|| (va - seg.vmaddr + seg.fileoff) as usize)
-        }),
+        Object::Mach(goblin::mach::Mach::Binary(m)) => m
+            .segments
+            .iter()
+            .find_map(|seg| map(seg.vmaddr, seg.filesize, seg.fileoff)),
         _ => None,
     }
 }
@@ -151,7 +157,7 @@ pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> 
         .map_err(|e| format!("pointer-format build info in an unparsable executable: {e}"))?;
     let big = flags & 1 != 0;
     let read_ptr = |off: usize| -> Option<u64> {
-        let b = bytes.get(off..off + ptr_size)?;
+        let b = bytes.get(off..off.checked_add(ptr_size)?)?;
         let mut a = [0u8; 8];
         if big {
             a[8 - ptr_size..].copy_from_slice(b);
@@ -163,12 +169,12 @@ pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> 
     };
     let read_string = |va: u64| -> Option<String> {
         let hdr = va_to_off(&obj, va)?;
-        let (data, len) = (read_ptr(hdr)?, read_ptr(hdr + ptr_size)?);
+        let (data, len) = (read_ptr(hdr)?, read_ptr(hdr.checked_add(ptr_size)?)?);
         if len > MAX_STR {
             return None;
         }
         let off = va_to_off(&obj, data)?;
-        Some(String::from_utf8_lossy(bytes.get(off..off + len as usize)?).into_owned())
+        Some(String::from_utf8_lossy(bytes.get(off..off.checked_add(len as usize)?)?).into_owned())
     };
     let (vp, mp) = (
         read_ptr(h + 16).ok_or("truncated header")?,
