@@ -432,6 +432,32 @@ mod tests {
         );
     }
 
+    /// The real fixture executable, cut and with its build-info region bit-flipped: no panic.
+    #[test]
+    fn damaged_real_binary_never_panics() {
+        use std::io::Read;
+        let gz = include_bytes!("../../fixtures/golang/binary/hello.gz");
+        let mut bin = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut bin)
+            .unwrap();
+        let (go, m) = read_buildinfo(&bin).unwrap().unwrap();
+        assert_eq!(go, "go1.19.8");
+        assert!(m.contains("dep\tgithub.com/google/uuid\tv1.3.0"));
+        let at = bin.windows(MAGIC.len()).position(|w| w == MAGIC).unwrap();
+        for i in 0..96 {
+            for x in [0x01u8, 0x80, 0xff] {
+                let mut m = bin.clone();
+                m[at + 14 + i] ^= x;
+                let _ =
+                    read_buildinfo(&m).map(|r| r.map(|(g, t)| from_modinfo(&g, &t, "/x", true)));
+            }
+        }
+        for cut in (0..bin.len()).step_by(bin.len() / 64) {
+            let _ = read_buildinfo(&bin[..cut]);
+        }
+    }
+
     /// The pre-1.18 pointer format, synthesised: a minimal ELF with one PT_LOAD segment.
     #[test]
     fn pointer_format() {

@@ -396,6 +396,35 @@ mod tests {
         assert!(e.contains("out of range"), "{e}");
     }
 
+    /// Every prefix and many bit-flipped copies of the real Berkeley DB and ndb fixtures parse
+    /// without panicking.
+    #[test]
+    fn cut_and_flipped_databases_never_panic() {
+        let dbs: [&[u8]; 2] = [
+            include_bytes!("../../fixtures/rpm/rhel-8/var/lib/rpm/Packages"),
+            include_bytes!("../../fixtures/rpm/sle-15/usr/lib/sysimage/rpm/Packages.db"),
+        ];
+        for db in dbs {
+            let step = (db.len() / 97).max(1);
+            for cut in (0..db.len()).step_by(step) {
+                let (blobs, _) = read_blobs(&db[..cut]);
+                for b in blobs {
+                    let _ = Header::parse(&b).and_then(|h| Package::from_header(&h));
+                }
+            }
+            for seed in 0..16usize {
+                let mut m = db.to_vec();
+                for i in (seed * 31..m.len()).step_by(509 + seed) {
+                    m[i] ^= 0x5a ^ seed as u8;
+                }
+                let (blobs, _) = read_blobs(&m);
+                for b in blobs {
+                    let _ = Header::parse(&b).and_then(|h| Package::from_header(&h));
+                }
+            }
+        }
+    }
+
     #[test]
     fn unknown_bytes_are_not_a_database() {
         let (b, e) = read_blobs(b"hello world, certainly not a database");
