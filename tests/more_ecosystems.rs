@@ -122,3 +122,54 @@ fn composer_lock_and_installed_json() {
     assert_eq!(ids, vec!["composer:adoy/fastcgi-client@1.0.2"]);
     assert_eq!(r["errors"].as_array().unwrap().len(), 1);
 }
+
+/// syft's NuGet cache fixture `newtonsoft.json/13.0.1/newtonsoft.json.nuspec`, and the same
+/// nuspec packed into a `.nupkg` (made here).
+#[test]
+fn nuspec_and_nupkg() {
+    let r = scan_json(&[
+        "--root",
+        fixtures().join("dotnet/nuget-cache").to_str().unwrap(),
+    ]);
+    let c = component(&r, "nuget:Newtonsoft.Json@13.0.1");
+    assert_eq!(c["purl"], "pkg:nuget/Newtonsoft.Json@13.0.1");
+    let ev = c["evidence"].as_array().unwrap();
+    assert!(ev
+        .iter()
+        .any(|e| e["kind"] == "company-name" && e["value"] == "James Newton-King"));
+    assert!(ev
+        .iter()
+        .any(|e| e["kind"] == "url" && e["value"] == "https://github.com/JamesNK/Newtonsoft.Json"));
+    assert_eq!(c["properties"]["license"], "MIT");
+
+    let spec = std::fs::read(fixtures().join(
+        "dotnet/nuget-cache/root/.nuget/packages/newtonsoft.json/13.0.1/newtonsoft.json.nuspec",
+    ))
+    .unwrap();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file(
+        "Newtonsoft.Json.nuspec",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut w, &spec).unwrap();
+    let nupkg = w.finish().unwrap().into_inner();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("newtonsoft.json.13.0.1.nupkg"), &nupkg).unwrap();
+    std::fs::write(tmp.path().join("broken.nupkg"), &nupkg[..nupkg.len() / 2]).unwrap();
+    let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
+    let ids: Vec<&str> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["nuget:Newtonsoft.Json@13.0.1"]);
+    let errs: Vec<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(errs, vec!["/broken.nupkg"]);
+}
