@@ -173,3 +173,21 @@ fn nuspec_and_nupkg() {
         .collect();
     assert_eq!(errs, vec!["/broken.nupkg"]);
 }
+
+/// snapd's test snap `test-snapd-tools` mounted as revision x1 (`version: 1.0` stays `1.0`).
+#[test]
+fn snap_yaml() {
+    let r = scan_json(&["--root", fixtures().join("snap/host").to_str().unwrap()]);
+    let c = component(&r, "snap:test-snapd-tools@1.0");
+    assert_eq!(c["properties"]["revision"], "x1");
+    assert_eq!(
+        c["locations"][0],
+        "/snap/test-snapd-tools/x1/meta/snap.yaml"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("meta")).unwrap();
+    std::fs::write(tmp.path().join("meta/snap.yaml"), "summary: nameless\n").unwrap();
+    let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
+    assert!(r["components"].as_array().unwrap().is_empty());
+    assert_eq!(r["errors"].as_array().unwrap().len(), 1);
+}

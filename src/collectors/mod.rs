@@ -30,6 +30,7 @@ pub mod npm;
 pub mod python;
 pub mod rpm;
 pub mod sections;
+pub mod snap;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -49,6 +50,7 @@ pub static ALL: &[&dyn Collector] = &[
     &gem::Gem,
     &dotnet::Dotnet,
     &composer::Composer,
+    &snap::Snap,
 ];
 
 /// When a collector runs.
