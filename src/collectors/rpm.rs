@@ -137,7 +137,9 @@ pub fn read_blobs(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<String>) {
     }
 }
 
-/// `SELECT blob FROM Packages` over an in-memory copy of the database.
+/// `SELECT blob FROM Packages` over an in-memory copy of the database. A damaged or truncated
+/// database whose table scan fails is read again row by row (`WHERE hnum = ?`, up to the
+/// `sqlite_sequence` counter or 65 536), so the rows that can still be reached are kept.
 fn sqlite_blobs(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<String>) {
     let mut copy = bytes.to_vec();
     // A WAL-mode header (file format 2) cannot be read from memory; declare it rollback-mode.
@@ -146,21 +148,80 @@ fn sqlite_blobs(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<String>) {
             copy[i] = 1;
         }
     }
-    let mut out = Vec::new();
-    let run = |out: &mut Vec<Vec<u8>>| -> rusqlite::Result<()> {
+    // A truncated copy: make the in-header page count match the pages actually present, so
+    // SQLite reads what is there instead of declaring the whole file malformed.
+    let page_size = match copy.get(16..18).map(|b| u16::from_be_bytes([b[0], b[1]])) {
+        Some(1) => 65536,
+        Some(n) => usize::from(n),
+        None => 0,
+    };
+    if page_size >= 512
+        && (copy.len() % page_size != 0 || copy.len() / page_size < header_pages(&copy))
+    {
+        let pages = copy.len() / page_size;
+        copy.truncate(pages * page_size);
+        if let Some(h) = copy.get_mut(28..32) {
+            h.copy_from_slice(&(pages as u32).to_be_bytes());
+        }
+    }
+    let mut rows: std::collections::BTreeMap<i64, Vec<u8>> = std::collections::BTreeMap::new();
+    let mut errors = Vec::new();
+    let conn = (|| -> rusqlite::Result<rusqlite::Connection> {
         let mut conn = rusqlite::Connection::open_in_memory()?;
         conn.deserialize_read_exact(rusqlite::MAIN_DB, copy.as_slice(), copy.len(), true)?;
-        let mut stmt = conn.prepare("SELECT blob FROM Packages ORDER BY hnum")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            out.push(row.get::<_, Vec<u8>>(0)?);
+        Ok(conn)
+    })();
+    let conn = match conn {
+        Ok(c) => c,
+        Err(e) => return (Vec::new(), vec![format!("SQLite: {e}")]),
+    };
+    let scan = (|| -> rusqlite::Result<()> {
+        let mut stmt = conn.prepare("SELECT hnum, blob FROM Packages ORDER BY hnum")?;
+        let mut q = stmt.query([])?;
+        while let Some(row) = q.next()? {
+            rows.insert(row.get(0)?, row.get(1)?);
         }
         Ok(())
-    };
-    match run(&mut out) {
-        Ok(()) => (out, Vec::new()),
-        Err(e) => (out, vec![format!("SQLite: {e}")]),
+    })();
+    if let Err(e) = scan {
+        errors.push(format!("SQLite: {e}"));
+        let last: i64 = conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'Packages'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(65536)
+            .clamp(0, 1 << 20);
+        if let Ok(mut stmt) = conn.prepare("SELECT blob FROM Packages WHERE hnum = ?1") {
+            let mut unreadable = 0usize;
+            for h in 1..=last {
+                if rows.contains_key(&h) {
+                    continue;
+                }
+                match stmt.query_row([h], |r| r.get::<_, Vec<u8>>(0)) {
+                    Ok(b) => {
+                        rows.insert(h, b);
+                    }
+                    Err(rusqlite::Error::QueryReturnedNoRows) => {}
+                    Err(_) => unreadable += 1,
+                }
+            }
+            if unreadable > 0 {
+                errors.push(format!(
+                    "{unreadable} row lookups failed; {} packages read",
+                    rows.len()
+                ));
+            }
+        }
     }
+    (rows.into_values().collect(), errors)
+}
+
+/// The in-header database size in pages (bytes 28..32), 0 when absent.
+fn header_pages(db: &[u8]) -> usize {
+    db.get(28..32)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
 }
 
 /// One installed package as its header describes it.
