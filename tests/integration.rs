@@ -1,12 +1,20 @@
 //! Integration tests: the `sovscan` binary run on fixture roots and on trees the tests build.
 
+mod apk;
+mod cargo;
 mod common;
 mod diff;
+mod golang;
 mod hostile;
 mod inputs;
+mod java;
 mod merge;
+mod more_ecosystems;
+mod npm;
 mod plan;
 mod policy;
+mod python;
 mod reports;
+mod rpm;
 mod rules;
 mod scan;

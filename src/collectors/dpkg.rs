@@ -258,11 +258,11 @@ fn purl(
 /// directory is resolved from its parent's canonical form, so a new directory costs one `lstat`
 /// (a full resolution only when it is itself a symlink, as `/bin` is in a merged-/usr system).
 #[derive(Default)]
-struct DirCache(Mutex<HashMap<String, String>>);
+pub(crate) struct DirCache(Mutex<HashMap<String, String>>);
 
 impl DirCache {
     /// The canonical system path of `path` (its directory resolved inside the root).
-    fn canonical(&self, root: &RootFs, path: &str) -> String {
+    pub(crate) fn canonical(&self, root: &RootFs, path: &str) -> String {
         let (dir, base) = match path.rfind('/') {
             Some(i) => (&path[..i], &path[i + 1..]),
             None => return path.to_owned(),

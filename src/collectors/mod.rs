@@ -15,8 +15,22 @@ use crate::model::{Component, ScanError};
 use crate::rootfs::RootFs;
 use std::path::Path;
 
+pub mod apk;
+pub mod auditable;
+pub mod cargo;
+pub mod composer;
+pub mod dotnet;
 pub mod dpkg;
 pub mod elf;
+pub mod gem;
+pub mod golang;
+pub mod java;
+pub mod meta;
+pub mod npm;
+pub mod python;
+pub mod rpm;
+pub mod sections;
+pub mod snap;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -25,6 +39,18 @@ pub const HEAD_LEN: usize = 4096;
 pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
+    &rpm::Rpm,
+    &apk::Apk,
+    &python::Python,
+    &npm::Npm,
+    &cargo::Cargo,
+    &auditable::Auditable,
+    &golang::Golang,
+    &java::Java,
+    &gem::Gem,
+    &dotnet::Dotnet,
+    &composer::Composer,
+    &snap::Snap,
 ];
 
 /// When a collector runs.
