@@ -73,6 +73,16 @@ pub struct ScanArgs {
     /// gives a byte-identical report.
     #[arg(long)]
     pub reproducible: bool,
+    /// Inventory the hardware (PCI, USB, DMI, CPUs, disks, device tree, network drivers) from
+    /// `/sys` and `/proc` under the root.
+    ///
+    /// On by default when scanning the whole host (`/` without PATHs); with --root it reads a
+    /// captured tree such as one made by `fixtures/hardware/capture.sh`.
+    #[arg(long, overrides_with = "no_hardware")]
+    pub hardware: bool,
+    /// Do not inventory the hardware.
+    #[arg(long, overrides_with = "hardware")]
+    pub no_hardware: bool,
 }
 
 /// `sovscan rules …`.
@@ -90,7 +100,11 @@ impl ScanArgs {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
         let host_root = self.root == std::path::Path::new("/");
-        let one_fs = if self.cross_file_systems { false } else { self.one_file_system || host_root };
+        let one_fs = if self.cross_file_systems {
+            false
+        } else {
+            self.one_file_system || host_root
+        };
         if let Some(0) = self.jobs {
             anyhow::bail!("--jobs must be at least 1");
         }
@@ -100,7 +114,8 @@ impl ScanArgs {
             .map(|p| {
                 if host_root {
                     // Without --root, PATHs are host paths, relative to the working directory.
-                    let abs = std::path::absolute(p).with_context(|| format!("{p}: cannot make absolute"))?;
+                    let abs = std::path::absolute(p)
+                        .with_context(|| format!("{p}: cannot make absolute"))?;
                     Ok(abs.to_string_lossy().into_owned())
                 } else if p.starts_with('/') {
                     Ok(p.clone())
@@ -118,7 +133,11 @@ impl ScanArgs {
             jobs: self.jobs.unwrap_or(0),
             reproducible: self.reproducible,
             deep: false,
-            hardware: false,
+            hardware: if self.no_hardware {
+                false
+            } else {
+                self.hardware || (host_root && self.paths.is_empty())
+            },
         })
     }
 }
@@ -143,7 +162,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 db.regions.len(),
                 lines.len()
             )?;
-            Ok(if diags.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if diags.has_errors() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -154,8 +177,10 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} files [{elapsed}] {wide_bar}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files [{elapsed}] {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
@@ -169,7 +194,10 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    emit(&report::render(&report, args.format), args.output.as_deref())?;
+    emit(
+        &report::render(&report, args.format),
+        args.output.as_deref(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -197,20 +225,64 @@ mod tests {
 
     #[test]
     fn scan_defaults_and_root() {
-        let Command::Scan(a) = parse(&["sovscan", "scan"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan"]).command else {
+            panic!()
+        };
         let c = a.to_config().unwrap();
         assert!(c.one_file_system);
         assert_eq!(c.root, PathBuf::from("/"));
-        let Command::Scan(a) = parse(&["sovscan", "scan", "--root", "/mnt/img", "usr/bin", "--exclude", "*.log", "-j", "2", "--home", "EU"]).command else { panic!() };
+        let Command::Scan(a) = parse(&[
+            "sovscan",
+            "scan",
+            "--root",
+            "/mnt/img",
+            "usr/bin",
+            "--exclude",
+            "*.log",
+            "-j",
+            "2",
+            "--home",
+            "EU",
+        ])
+        .command
+        else {
+            panic!()
+        };
         let c = a.to_config().unwrap();
         assert!(!c.one_file_system);
         assert_eq!(c.paths, vec!["/usr/bin"]);
         assert_eq!(c.jobs, 2);
         assert_eq!(c.home.as_deref(), Some("EU"));
-        let Command::Scan(a) = parse(&["sovscan", "scan", "--cross-file-systems"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan", "--cross-file-systems"]).command else {
+            panic!()
+        };
         assert!(!a.to_config().unwrap().one_file_system);
-        let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else { panic!() };
+        let Command::Scan(a) = parse(&["sovscan", "scan", "-j", "0"]).command else {
+            panic!()
+        };
         assert!(a.to_config().is_err());
         assert!(Cli::try_parse_from(["sovscan", "scan", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn hardware_default_and_flags() {
+        let cfg = |args: &[&str]| {
+            let Command::Scan(a) = parse(args).command else {
+                panic!()
+            };
+            a.to_config().unwrap().hardware
+        };
+        assert!(cfg(&["sovscan", "scan"]));
+        assert!(!cfg(&["sovscan", "scan", "--no-hardware"]));
+        assert!(!cfg(&["sovscan", "scan", "/usr"]));
+        assert!(!cfg(&["sovscan", "scan", "--root", "/mnt/img"]));
+        assert!(cfg(&[
+            "sovscan",
+            "scan",
+            "--root",
+            "/mnt/img",
+            "--hardware"
+        ]));
+        assert!(!cfg(&["sovscan", "scan", "--hardware", "--no-hardware"]));
     }
 }

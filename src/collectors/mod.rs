@@ -17,6 +17,7 @@ use std::path::Path;
 
 pub mod dpkg;
 pub mod elf;
+pub mod hardware;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -25,6 +26,7 @@ pub const HEAD_LEN: usize = 4096;
 pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
+    &hardware::Hardware,
 ];
 
 /// When a collector runs.
@@ -79,7 +81,9 @@ impl OsRelease {
     pub fn parse(text: &str) -> Self {
         let mut os = OsRelease::default();
         for line in text.lines() {
-            let Some((k, v)) = line.split_once('=') else { continue };
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
             let v = v.trim().trim_matches('"').trim_matches('\'').trim();
             if v.is_empty() {
                 continue;
@@ -140,7 +144,10 @@ impl Collected {
 
     /// A result with a single error.
     pub fn error(path: &str, message: impl AsRef<str>) -> Self {
-        Collected { errors: vec![ScanError::new(path, message)], ..Collected::default() }
+        Collected {
+            errors: vec![ScanError::new(path, message)],
+            ..Collected::default()
+        }
     }
 }
 
@@ -186,7 +193,11 @@ mod tests {
     fn ids_are_unique_and_kebab() {
         let mut ids: Vec<&str> = ALL.iter().map(|c| c.id()).collect();
         for id in &ids {
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id}"
+            );
         }
         ids.sort();
         let n = ids.len();
