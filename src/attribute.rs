@@ -28,11 +28,7 @@ pub struct Attributor<'a> {
 impl<'a> Attributor<'a> {
     /// Compile the matchers. `home` is the set of home countries (already expanded from regions).
     pub fn new(db: &'a RuleDb, home: Option<Vec<String>>) -> Self {
-        Attributor {
-            db,
-            matcher: Matcher::new(db),
-            home,
-        }
+        Attributor { db, matcher: Matcher::new(db), home }
     }
 
     /// The compiled matchers.
@@ -53,9 +49,7 @@ impl<'a> Attributor<'a> {
                 }
                 continue;
             }
-            let Some(hit) = self.matcher.evidence(e.kind, &e.value) else {
-                continue;
-            };
+            let Some(hit) = self.matcher.evidence(e.kind, &e.value) else { continue };
             e.rule = Some(hit.rule.clone());
             if let Some(p) = &hit.product {
                 let s = products.entry(p.clone()).or_insert(0.0);
@@ -124,9 +118,7 @@ impl<'a> Attributor<'a> {
         if owner.is_international() && v.is_international() {
             return Origin::International;
         }
-        let Some(home) = &self.home else {
-            return Origin::Unknown;
-        };
+        let Some(home) = &self.home else { return Origin::Unknown };
         match owner.raw.country.as_ref().or(v.raw.country.as_ref()) {
             Some(cc) if home.contains(cc) => Origin::Domestic,
             Some(_) => Origin::Foreign,

@@ -35,11 +35,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}:{}: {}[{}]: {}",
-            self.file, self.line, self.column, sev, self.code, self.message
-        )
+        write!(f, "{}:{}:{}: {}[{}]: {}", self.file, self.line, self.column, sev, self.code, self.message)
     }
 }
 
@@ -58,13 +54,7 @@ impl Diagnostics {
         self.push(at, Severity::Warning, code, message);
     }
 
-    fn push(
-        &mut self,
-        at: Span<'_>,
-        severity: Severity,
-        code: &'static str,
-        message: impl Into<String>,
-    ) {
+    fn push(&mut self, at: Span<'_>, severity: Severity, code: &'static str, message: impl Into<String>) {
         self.0.push(Diagnostic {
             file: at.file.to_owned(),
             line: at.line,
@@ -115,17 +105,12 @@ impl<'a> Locator<'a> {
 
     /// Start of the file.
     pub fn start(&self) -> Span<'a> {
-        Span {
-            file: self.file,
-            line: 1,
-            column: 1,
-        }
+        Span { file: self.file, line: 1, column: 1 }
     }
 
     /// The line of `id: <id>` (the entry's anchor), or the start of the file.
     pub fn entry(&self, id: &str) -> Span<'a> {
-        self.find_after(1, &["id:"], id)
-            .unwrap_or_else(|| self.start())
+        self.find_after(1, &["id:"], id).unwrap_or_else(|| self.start())
     }
 
     /// The first occurrence of `value` on a line containing `key` at or after the entry `id`,
@@ -138,26 +123,13 @@ impl<'a> Locator<'a> {
     }
 
     fn find_after(&self, from_line: usize, keys: &[&str], value: &str) -> Option<Span<'a>> {
-        for (i, line) in self
-            .text
-            .lines()
-            .enumerate()
-            .skip(from_line.saturating_sub(1))
-        {
+        for (i, line) in self.text.lines().enumerate().skip(from_line.saturating_sub(1)) {
             if !keys.iter().all(|k| line.contains(k)) {
                 continue;
             }
-            let key_end = keys
-                .iter()
-                .filter_map(|k| line.find(k).map(|p| p + k.len()))
-                .max()
-                .unwrap_or(0);
+            let key_end = keys.iter().filter_map(|k| line.find(k).map(|p| p + k.len())).max().unwrap_or(0);
             if let Some(pos) = find_token(&line[key_end..], value) {
-                return Some(Span {
-                    file: self.file,
-                    line: i + 1,
-                    column: key_end + pos + 1,
-                });
+                return Some(Span { file: self.file, line: i + 1, column: key_end + pos + 1 });
             }
         }
         None
@@ -174,8 +146,7 @@ fn find_token(line: &str, value: &str) -> Option<usize> {
         let at = start + p;
         let before = line[..at].chars().next_back();
         let after = line[at + value.len()..].chars().next();
-        let boundary =
-            |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'));
+        let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'));
         if boundary(before) && boundary(after) {
             return Some(at);
         }
@@ -186,24 +157,14 @@ fn find_token(line: &str, value: &str) -> Option<usize> {
 
 /// A diagnostic from a YAML syntax or type error.
 pub fn from_yaml_error(file: &str, e: &serde_yaml::Error) -> Diagnostic {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((1, 1));
+    let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
     let msg = e.to_string();
     // serde_norway appends " at line X column Y"; the label already says where.
     let msg = match msg.find(" at line ") {
         Some(i) => msg[..i].to_owned(),
         None => msg,
     };
-    Diagnostic {
-        file: file.to_owned(),
-        line,
-        column,
-        severity: Severity::Error,
-        code: "invalid-yaml",
-        message: msg,
-    }
+    Diagnostic { file: file.to_owned(), line, column, severity: Severity::Error, code: "invalid-yaml", message: msg }
 }
 
 #[cfg(test)]
@@ -225,19 +186,8 @@ mod tests {
     #[test]
     fn renders() {
         let mut d = Diagnostics::default();
-        d.error(
-            Span {
-                file: "f",
-                line: 2,
-                column: 3,
-            },
-            "unknown-country",
-            "\"XX\" is not an ISO 3166-1 code",
-        );
-        assert_eq!(
-            d.rendered(),
-            vec!["f:2:3: error[unknown-country]: \"XX\" is not an ISO 3166-1 code"]
-        );
+        d.error(Span { file: "f", line: 2, column: 3 }, "unknown-country", "\"XX\" is not an ISO 3166-1 code");
+        assert_eq!(d.rendered(), vec!["f:2:3: error[unknown-country]: \"XX\" is not an ISO 3166-1 code"]);
         assert!(d.has_errors());
     }
 }

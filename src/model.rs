@@ -246,12 +246,7 @@ pub struct Component {
 
 impl Component {
     /// A component with no attribution yet.
-    pub fn new(
-        kind: ComponentKind,
-        ecosystem: Option<&str>,
-        name: &str,
-        version: Option<&str>,
-    ) -> Self {
+    pub fn new(kind: ComponentKind, ecosystem: Option<&str>, name: &str, version: Option<&str>) -> Self {
         let name = crate::text::sanitize(name);
         let version = version.map(crate::text::sanitize);
         let id = match (ecosystem, &version) {
@@ -280,12 +275,7 @@ impl Component {
     }
 
     /// Add one piece of evidence (empty values are dropped).
-    pub fn add_evidence(
-        &mut self,
-        kind: EvidenceKind,
-        value: impl AsRef<str>,
-        at: impl AsRef<str>,
-    ) {
+    pub fn add_evidence(&mut self, kind: EvidenceKind, value: impl AsRef<str>, at: impl AsRef<str>) {
         let value = value.as_ref().trim();
         if !value.is_empty() {
             self.evidence.push(Evidence::new(kind, value, at));
@@ -296,8 +286,7 @@ impl Component {
     pub fn set_property(&mut self, key: &str, value: impl AsRef<str>) {
         let value = value.as_ref().trim();
         if !value.is_empty() {
-            self.properties
-                .insert(key.to_owned(), crate::text::sanitize(value));
+            self.properties.insert(key.to_owned(), crate::text::sanitize(value));
         }
     }
 }
@@ -467,10 +456,7 @@ impl Report {
 
     /// Recompute [`Summary`] from the components.
     pub fn summarise(&mut self) {
-        let mut s = Summary {
-            components: self.components.len(),
-            ..Summary::default()
-        };
+        let mut s = Summary { components: self.components.len(), ..Summary::default() };
         for c in &self.components {
             if let Some(o) = c.origin {
                 *s.by_origin.entry(o.as_str().to_owned()).or_default() += 1;
@@ -489,11 +475,7 @@ impl Report {
                     (None, Some(cc)) => cc.clone(),
                     (None, None) => "unknown".to_owned(),
                 };
-                *s.by_category
-                    .entry(p.category.clone())
-                    .or_default()
-                    .entry(key)
-                    .or_default() += 1;
+                *s.by_category.entry(p.category.clone()).or_default().entry(key).or_default() += 1;
             }
         }
         self.summary = s;

@@ -162,11 +162,7 @@ impl RootFs {
         if t.starts_with(b"/") {
             return false;
         }
-        let mut depth = link_system_path
-            .split('/')
-            .filter(|c| !c.is_empty())
-            .count() as isize
-            - 1;
+        let mut depth = link_system_path.split('/').filter(|c| !c.is_empty()).count() as isize - 1;
         for c in t.split(|b| *b == b'/') {
             match c {
                 b"" | b"." => {}
@@ -228,11 +224,7 @@ impl RootFs {
 }
 
 fn split_rev(p: &[u8]) -> Vec<Vec<u8>> {
-    let mut v: Vec<Vec<u8>> = p
-        .split(|b| *b == b'/')
-        .filter(|c| !c.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
+    let mut v: Vec<Vec<u8>> = p.split(|b| *b == b'/').filter(|c| !c.is_empty()).map(<[u8]>::to_vec).collect();
     v.reverse();
     v
 }
@@ -254,18 +246,12 @@ pub fn open_regular(host: &Path) -> io::Result<(File, Metadata)> {
 /// Read a whole file, refusing files larger than `cap`.
 pub fn read_file_capped(f: File, md: &Metadata, cap: u64) -> io::Result<Vec<u8>> {
     if md.len() > cap {
-        return Err(io::Error::other(format!(
-            "file is {} bytes, over the {} byte limit",
-            md.len(),
-            cap
-        )));
+        return Err(io::Error::other(format!("file is {} bytes, over the {} byte limit", md.len(), cap)));
     }
     let mut buf = Vec::with_capacity(md.len() as usize);
     f.take(cap + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > cap {
-        return Err(io::Error::other(format!(
-            "file grew past the {cap} byte limit"
-        )));
+        return Err(io::Error::other(format!("file grew past the {cap} byte limit")));
     }
     Ok(buf)
 }
@@ -311,27 +297,15 @@ mod tests {
         symlink("loop2", root.join("loop1")).unwrap();
         symlink("loop1", root.join("loop2")).unwrap();
         let fs = RootFs::new(root).unwrap();
-        assert_eq!(
-            fs.read_string_capped("/etc/os-release", 100).unwrap(),
-            "ID=test\n"
-        );
-        assert_eq!(
-            fs.read_string_capped("/lib/os-release", 100).unwrap(),
-            "ID=test\n"
-        );
+        assert_eq!(fs.read_string_capped("/etc/os-release", 100).unwrap(), "ID=test\n");
+        assert_eq!(fs.read_string_capped("/lib/os-release", 100).unwrap(), "ID=test\n");
         // Clamped at the root: resolves to ROOT/etc/passwd, which does not exist here.
         assert!(fs.read_string_capped("/etc/escape", 100).is_err());
-        assert_eq!(
-            fs.resolve("/etc/escape").unwrap(),
-            fs.host_root().join("etc/passwd")
-        );
+        assert_eq!(fs.resolve("/etc/escape").unwrap(), fs.host_root().join("etc/passwd"));
         assert!(matches!(fs.resolve("/loop1"), Err(ResolveError::Loop)));
         assert!(fs.link_escapes("/etc/escape", Path::new("../../../../../../etc/passwd")));
         assert!(!fs.link_escapes("/etc/os-release", Path::new("../usr/lib/os-release")));
-        assert_eq!(
-            fs.system_path(&fs.host_root().join("usr/lib/os-release")),
-            "/usr/lib/os-release"
-        );
+        assert_eq!(fs.system_path(&fs.host_root().join("usr/lib/os-release")), "/usr/lib/os-release");
     }
 
     #[test]

@@ -8,9 +8,7 @@
 
 use crate::attribute::Attributor;
 use crate::collectors::{Candidate, Collected, Context, OsRelease, Phase, ALL, HEAD_LEN};
-use crate::model::{
-    Report, RulesInfo, ScanError, ScanInfo, ScanOptions, Summary, ToolInfo, SCHEMA,
-};
+use crate::model::{Report, RulesInfo, ScanError, ScanInfo, ScanOptions, Summary, ToolInfo, SCHEMA};
 use crate::rootfs::{open_regular, read_head, RootFs};
 use crate::rules::RuleDb;
 use crate::walk::{self, Entry, WalkConfig};
@@ -46,22 +44,11 @@ pub struct ScanConfig {
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// Run a scan.
-pub fn scan(
-    cfg: &ScanConfig,
-    db: &RuleDb,
-    progress: Option<Progress<'_>>,
-) -> crate::Result<Report> {
+pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> crate::Result<Report> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let root = RootFs::new(&cfg.root).map_err(|source| crate::Error::Io {
-        path: cfg.root.clone(),
-        source,
-    })?;
-    let home = cfg
-        .home
-        .as_deref()
-        .map(|h| db.home_countries(h))
-        .transpose()?;
+    let root = RootFs::new(&cfg.root).map_err(|source| crate::Error::Io { path: cfg.root.clone(), source })?;
+    let home = cfg.home.as_deref().map(|h| db.home_countries(h)).transpose()?;
     let exclude = walk::exclude_set(&cfg.exclude)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
@@ -75,27 +62,16 @@ pub fn scan(
         exclude: cfg.exclude.clone(),
         paths: cfg.paths.clone(),
     };
-    let ctx = Context {
-        root: &root,
-        os: &os,
-        options: &options,
-    };
-    let wcfg = WalkConfig {
-        paths: cfg.paths.clone(),
-        exclude: cfg.exclude.clone(),
-        one_file_system: cfg.one_file_system,
-    };
+    let ctx = Context { root: &root, os: &os, options: &options };
+    let wcfg = WalkConfig { paths: cfg.paths.clone(), exclude: cfg.exclude.clone(), one_file_system: cfg.one_file_system };
 
     let collected = pool.install(|| {
         let walked = walk::walk(&root, &wcfg, &exclude);
-        let (dbs, files): (Vec<Entry>, Vec<Entry>) = walked.files.into_iter().partition(|e| {
-            ALL.iter()
-                .any(|c| c.phase() == Phase::Database && c.matches_path(&e.path))
-        });
-        let mut all = Collected {
-            errors: walked.errors,
-            ..Collected::default()
-        };
+        let (dbs, files): (Vec<Entry>, Vec<Entry>) = walked
+            .files
+            .into_iter()
+            .partition(|e| ALL.iter().any(|c| c.phase() == Phase::Database && c.matches_path(&e.path)));
+        let mut all = Collected { errors: walked.errors, ..Collected::default() };
         all.extend(system_phase(&ctx));
         all.extend(database_phase(&dbs, &ctx));
         if !cfg.paths.is_empty() {
@@ -108,40 +84,26 @@ pub fn scan(
 
     let attributor = Attributor::new(db, home);
     let mut components = collected.components;
-    pool.install(|| {
-        components
-            .par_iter_mut()
-            .for_each(|c| attributor.attribute(c))
-    });
+    pool.install(|| components.par_iter_mut().for_each(|c| attributor.attribute(c)));
     disambiguate_ids(&mut components);
 
     let (started, duration_ms) = if cfg.reproducible {
         (reproducible_time(), 0)
     } else {
-        (
-            humantime::format_rfc3339_seconds(started).to_string(),
-            clock.elapsed().as_millis() as u64,
-        )
+        (humantime::format_rfc3339_seconds(started).to_string(), clock.elapsed().as_millis() as u64)
     };
     let mut report = Report {
         schema: SCHEMA.to_owned(),
         tool: ToolInfo {
             name: "sovscan".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            rules: RulesInfo {
-                version: db.version.clone(),
-                digest: db.digest.clone(),
-            },
+            rules: RulesInfo { version: db.version.clone(), digest: db.digest.clone() },
         },
         scan: ScanInfo {
             started,
             duration_ms,
             host: host_name(&root),
-            roots: if cfg.paths.is_empty() {
-                vec!["/".to_owned()]
-            } else {
-                cfg.paths.clone()
-            },
+            roots: if cfg.paths.is_empty() { vec!["/".to_owned()] } else { cfg.paths.clone() },
             home: cfg.home.clone(),
             options,
         },
@@ -170,17 +132,7 @@ fn database_phase(dbs: &[Entry], ctx: &Context<'_>) -> Collected {
         .flat_map_iter(|e| {
             ALL.iter()
                 .filter(|c| c.phase() == Phase::Database && c.matches_path(&e.path))
-                .map(move |c| {
-                    c.collect(
-                        &Candidate {
-                            path: &e.path,
-                            host: &e.host,
-                            size: e.size,
-                            head: &[],
-                        },
-                        ctx,
-                    )
-                })
+                .map(move |c| c.collect(&Candidate { path: &e.path, host: &e.host, size: e.size, head: &[] }, ctx))
         })
         .reduce(Collected::default, |mut a, b| {
             a.extend(b);
@@ -199,30 +151,15 @@ fn ownership_outside_paths(walked_dbs: &[Entry], ctx: &Context<'_>, root: &RootF
                 continue;
             }
             let Ok(host) = root.resolve(p) else { continue };
-            let Ok((_, md)) = open_regular(&host) else {
-                continue;
-            };
-            let got = c.collect(
-                &Candidate {
-                    path: p,
-                    host: &host,
-                    size: md.len(),
-                    head: &[],
-                },
-                ctx,
-            );
+            let Ok((_, md)) = open_regular(&host) else { continue };
+            let got = c.collect(&Candidate { path: p, host: &host, size: md.len(), head: &[] }, ctx);
             owned.extend(got.owned);
         }
     }
     owned
 }
 
-fn file_phase(
-    files: &[Entry],
-    owned: &HashSet<String>,
-    ctx: &Context<'_>,
-    progress: Option<Progress<'_>>,
-) -> Collected {
+fn file_phase(files: &[Entry], owned: &HashSet<String>, ctx: &Context<'_>, progress: Option<Progress<'_>>) -> Collected {
     let total = files.len() as u64;
     let done = std::sync::atomic::AtomicU64::new(0);
     files
@@ -246,19 +183,9 @@ fn file_phase(
 fn one_file(e: &Entry, owned: bool, ctx: &Context<'_>) -> Collected {
     let mut out = Collected::default();
     let files = || ALL.iter().filter(|c| c.phase() == Phase::File);
-    let by_path: Vec<_> = files()
-        .filter(|c| (!owned || c.wants_owned()) && c.matches_path(&e.path))
-        .collect();
+    let by_path: Vec<_> = files().filter(|c| (!owned || c.wants_owned()) && c.matches_path(&e.path)).collect();
     for c in &by_path {
-        out.extend(c.collect(
-            &Candidate {
-                path: &e.path,
-                host: &e.host,
-                size: e.size,
-                head: &[],
-            },
-            ctx,
-        ));
+        out.extend(c.collect(&Candidate { path: &e.path, host: &e.host, size: e.size, head: &[] }, ctx));
     }
     if owned || e.size == 0 {
         return out;
@@ -266,22 +193,12 @@ fn one_file(e: &Entry, owned: bool, ctx: &Context<'_>) -> Collected {
     let head = match open_regular(&e.host).and_then(|(mut f, _)| read_head(&mut f, HEAD_LEN)) {
         Ok(h) => h,
         Err(err) => {
-            out.errors
-                .push(ScanError::new(&e.path, format!("cannot read: {err}")));
+            out.errors.push(ScanError::new(&e.path, format!("cannot read: {err}")));
             return out;
         }
     };
-    for c in files().filter(|c| !by_path.iter().any(|b| b.id() == c.id()) && c.matches_head(&head))
-    {
-        out.extend(c.collect(
-            &Candidate {
-                path: &e.path,
-                host: &e.host,
-                size: e.size,
-                head: &head,
-            },
-            ctx,
-        ));
+    for c in files().filter(|c| !by_path.iter().any(|b| b.id() == c.id()) && c.matches_head(&head)) {
+        out.extend(c.collect(&Candidate { path: &e.path, host: &e.host, size: e.size, head: &head }, ctx));
     }
     out
 }
@@ -294,32 +211,19 @@ fn disambiguate_ids(components: &mut [crate::model::Component]) {
     }
     for c in components.iter_mut() {
         if count.get(&c.id).copied().unwrap_or(0) > 1 {
-            let key = c
-                .properties
-                .get("arch")
-                .cloned()
-                .or_else(|| c.locations.first().cloned())
-                .unwrap_or_default();
+            let key = c.properties.get("arch").cloned().or_else(|| c.locations.first().cloned()).unwrap_or_default();
             c.id = format!("{}?{}", c.id, key);
         }
     }
 }
 
 fn reproducible_time() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    humantime::format_rfc3339_seconds(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-        .to_string()
+    let secs = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0);
+    humantime::format_rfc3339_seconds(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
 fn host_name(root: &RootFs) -> Option<String> {
-    let p = if root.is_host_root() {
-        "/proc/sys/kernel/hostname"
-    } else {
-        "/etc/hostname"
-    };
+    let p = if root.is_host_root() { "/proc/sys/kernel/hostname" } else { "/etc/hostname" };
     let text = if root.is_host_root() {
         std::fs::read_to_string(p).ok()
     } else {

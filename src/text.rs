@@ -58,58 +58,17 @@ pub fn fold(s: &str) -> String {
 
 /// Legal-form words dropped when normalising a company name.
 const LEGAL_FORMS: &[&str] = &[
-    "inc",
-    "incorporated",
-    "corp",
-    "corporation",
-    "co",
-    "company",
-    "ltd",
-    "limited",
-    "llc",
-    "plc",
-    "gmbh",
-    "ag",
-    "sa",
-    "sas",
-    "sarl",
-    "srl",
-    "spa",
-    "bv",
-    "nv",
-    "ab",
-    "as",
-    "asa",
-    "oy",
-    "oyj",
-    "kk",
-    "kabushiki",
-    "kaisha",
-    "pte",
-    "pty",
-    "sdn",
-    "bhd",
-    "ooo",
-    "jsc",
-    "pjsc",
-    "zao",
-    "ao",
-    "lp",
-    "llp",
-    "se",
-    "kg",
-    "the",
+    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "plc",
+    "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "ab", "as", "asa", "oy", "oyj",
+    "kk", "kabushiki", "kaisha", "pte", "pty", "sdn", "bhd", "ooo", "jsc", "pjsc", "zao", "ao",
+    "lp", "llp", "se", "kg", "the",
 ];
 
 /// Normalise a company name for exact matching: [`fold`], then drop legal-form words.
 pub fn normalise_name(s: &str) -> String {
     let folded = fold(s);
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    let kept: Vec<&str> = words
-        .iter()
-        .copied()
-        .filter(|w| !LEGAL_FORMS.contains(w))
-        .collect();
+    let kept: Vec<&str> = words.iter().copied().filter(|w| !LEGAL_FORMS.contains(w)).collect();
     if kept.is_empty() {
         words.join(" ")
     } else {
@@ -136,18 +95,9 @@ mod tests {
 
     #[test]
     fn names_normalise() {
-        assert_eq!(
-            normalise_name("Huawei Technologies Co., Ltd."),
-            "huawei technologies"
-        );
-        assert_eq!(
-            normalise_name("HUAWEI TECHNOLOGIES CO LTD"),
-            "huawei technologies"
-        );
-        assert_eq!(
-            normalise_name("Free Software Foundation, Inc."),
-            "free software foundation"
-        );
+        assert_eq!(normalise_name("Huawei Technologies Co., Ltd."), "huawei technologies");
+        assert_eq!(normalise_name("HUAWEI TECHNOLOGIES CO LTD"), "huawei technologies");
+        assert_eq!(normalise_name("Free Software Foundation, Inc."), "free software foundation");
         assert_eq!(normalise_name("The Co."), "the co");
     }
 }

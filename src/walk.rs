@@ -54,42 +54,29 @@ pub struct Walked {
 pub fn exclude_set(globs: &[String]) -> crate::Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        let pat = if g.contains('/') {
-            g.clone()
-        } else {
-            format!("**/{g}")
-        };
+        let pat = if g.contains('/') { g.clone() } else { format!("**/{g}") };
         let glob = GlobBuilder::new(&pat)
             .literal_separator(true)
             .build()
             .map_err(|e| crate::Error::Config(format!("--exclude {g}: {e}")))?;
         b.add(glob);
     }
-    b.build()
-        .map_err(|e| crate::Error::Config(format!("--exclude: {e}")))
+    b.build().map_err(|e| crate::Error::Config(format!("--exclude: {e}")))
 }
 
 /// Walk the configured paths of `root`. Never fails: problems become error entries.
 pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
     let mut out = Walked::default();
-    let paths = if cfg.paths.is_empty() {
-        vec!["/".to_owned()]
-    } else {
-        cfg.paths.clone()
-    };
+    let paths = if cfg.paths.is_empty() { vec!["/".to_owned()] } else { cfg.paths.clone() };
     for start in &paths {
         let host_start = match root.resolve(start) {
             Ok(p) if p.exists() => p,
             Ok(_) => {
-                out.errors.push(ScanError::new(
-                    start,
-                    "path does not exist in the scanned root",
-                ));
+                out.errors.push(ScanError::new(start, "path does not exist in the scanned root"));
                 continue;
             }
             Err(e) => {
-                out.errors
-                    .push(ScanError::new(start, format!("cannot resolve: {e}")));
+                out.errors.push(ScanError::new(start, format!("cannot resolve: {e}")));
                 continue;
             }
         };
@@ -100,17 +87,13 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
             .into_iter()
             .filter_entry(|e| {
                 let sys = root.system_path(e.path());
-                !(e.file_type().is_dir() && PRUNED.contains(&sys.as_str()))
-                    && !exclude.is_match(&sys)
+                !(e.file_type().is_dir() && PRUNED.contains(&sys.as_str())) && !exclude.is_match(&sys)
             });
         for item in it {
             let entry = match item {
                 Ok(e) => e,
                 Err(e) => {
-                    let path = e
-                        .path()
-                        .map(|p| root.system_path(p))
-                        .unwrap_or_else(|| start.clone());
+                    let path = e.path().map(|p| root.system_path(p)).unwrap_or_else(|| start.clone());
                     let msg = match e.io_error() {
                         Some(io) => format!("cannot read: {io}"),
                         None => format!("{e}"),
@@ -121,34 +104,20 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
             };
             let sys = root.system_path(entry.path());
             if entry.file_name().to_str().is_none() {
-                out.errors.push(ScanError::new(
-                    &sys,
-                    "file name is not valid UTF-8; reported with replacement characters",
-                ));
+                out.errors.push(ScanError::new(&sys, "file name is not valid UTF-8; reported with replacement characters"));
             }
             let ft = entry.file_type();
             if ft.is_file() {
                 let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                out.files.push(Entry {
-                    host: entry.into_path(),
-                    path: sys,
-                    size,
-                });
+                out.files.push(Entry { host: entry.into_path(), path: sys, size });
             } else if ft.is_symlink() {
                 check_link(root, &sys, entry.path(), &mut out.errors);
             } else if ft.is_fifo() {
-                out.errors
-                    .push(ScanError::new(&sys, "FIFO: not a regular file, not opened"));
+                out.errors.push(ScanError::new(&sys, "FIFO: not a regular file, not opened"));
             } else if ft.is_socket() {
-                out.errors.push(ScanError::new(
-                    &sys,
-                    "socket: not a regular file, not opened",
-                ));
+                out.errors.push(ScanError::new(&sys, "socket: not a regular file, not opened"));
             } else if ft.is_block_device() || ft.is_char_device() {
-                out.errors.push(ScanError::new(
-                    &sys,
-                    "device file: not a regular file, not opened",
-                ));
+                out.errors.push(ScanError::new(&sys, "device file: not a regular file, not opened"));
             }
         }
     }
@@ -157,16 +126,11 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
 
 /// Report a symlink that loops or whose relative target climbs out of the root. Never follows.
 fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec<ScanError>) {
-    let Ok(target) = std::fs::read_link(host) else {
-        return;
-    };
+    let Ok(target) = std::fs::read_link(host) else { return };
     if root.link_escapes(sys, &target) {
         errors.push(ScanError::new(
             sys,
-            format!(
-                "symlink to {} climbs out of the root: not followed (a chroot would clamp it)",
-                target.display()
-            ),
+            format!("symlink to {} climbs out of the root: not followed (a chroot would clamp it)", target.display()),
         ));
         return;
     }

@@ -51,10 +51,7 @@ impl Collector for Dpkg {
         let mut out = Collected::default();
         let stanzas = parse_status(&text);
         if stanzas.is_empty() && !text.trim().is_empty() {
-            out.errors.push(crate::model::ScanError::new(
-                c.path,
-                "no package stanza could be parsed",
-            ));
+            out.errors.push(crate::model::ScanError::new(c.path, "no package stanza could be parsed"));
         }
         let dirs = DirCache::default();
         let results: Vec<Collected> = stanzas
@@ -76,10 +73,7 @@ pub type Stanza = Vec<(String, String)>;
 
 /// Look a field up case-insensitively.
 pub fn field<'a>(st: &'a Stanza, name: &str) -> Option<&'a str> {
-    st.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
+    st.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
 }
 
 /// Parse deb822 text into stanzas. A malformed stanza yields an `Err` with its line number and
@@ -88,15 +82,14 @@ pub fn parse_status(text: &str) -> Vec<Result<Stanza, String>> {
     let mut out = Vec::new();
     let mut cur: Stanza = Vec::new();
     let mut bad: Option<String> = None;
-    let flush =
-        |cur: &mut Stanza, bad: &mut Option<String>, out: &mut Vec<Result<Stanza, String>>| {
-            if let Some(e) = bad.take() {
-                out.push(Err(e));
-            } else if !cur.is_empty() {
-                out.push(Ok(std::mem::take(cur)));
-            }
-            cur.clear();
-        };
+    let flush = |cur: &mut Stanza, bad: &mut Option<String>, out: &mut Vec<Result<Stanza, String>>| {
+        if let Some(e) = bad.take() {
+            out.push(Err(e));
+        } else if !cur.is_empty() {
+            out.push(Ok(std::mem::take(cur)));
+        }
+        cur.clear();
+    };
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             flush(&mut cur, &mut bad, &mut out);
@@ -112,17 +105,13 @@ pub fn parse_status(text: &str) -> Vec<Result<Stanza, String>> {
                     v.push_str(line.trim());
                 }
                 None => {
-                    bad.get_or_insert_with(|| {
-                        format!("line {}: continuation line outside a field", i + 1)
-                    });
+                    bad.get_or_insert_with(|| format!("line {}: continuation line outside a field", i + 1));
                 }
             }
             continue;
         }
         match line.split_once(':') {
-            Some((k, v)) if !k.is_empty() && !k.contains(' ') => {
-                cur.push((k.to_owned(), v.trim().to_owned()))
-            }
+            Some((k, v)) if !k.is_empty() && !k.contains(' ') => cur.push((k.to_owned(), v.trim().to_owned())),
             _ => {
                 bad.get_or_insert_with(|| format!("line {}: expected `Field: value`", i + 1));
             }
@@ -136,25 +125,14 @@ pub fn parse_status(text: &str) -> Vec<Result<Stanza, String>> {
 pub fn is_installed(status: &str) -> bool {
     matches!(
         status.split_whitespace().nth(2),
-        Some(
-            "installed" | "unpacked" | "half-configured" | "triggers-awaited" | "triggers-pending"
-        )
+        Some("installed" | "unpacked" | "half-configured" | "triggers-awaited" | "triggers-pending")
     )
 }
 
-fn package(
-    st: &Stanza,
-    status_path: &str,
-    distroless: bool,
-    ctx: &Context<'_>,
-    dirs: &DirCache,
-) -> Collected {
+fn package(st: &Stanza, status_path: &str, distroless: bool, ctx: &Context<'_>, dirs: &DirCache) -> Collected {
     let mut out = Collected::default();
     let Some(name) = field(st, "Package") else {
-        out.errors.push(crate::model::ScanError::new(
-            status_path,
-            "stanza without a Package field",
-        ));
+        out.errors.push(crate::model::ScanError::new(status_path, "stanza without a Package field"));
         return out;
     };
     // Distroless status.d entries carry no Status field: their presence means installed.
@@ -197,26 +175,12 @@ fn package(
         comp.add_evidence(EvidenceKind::Distributor, os, "/etc/os-release");
     }
     copyright_evidence(&mut comp, ctx.root, name, &mut out);
-    owned_files(
-        name,
-        arch,
-        distroless,
-        status_path,
-        ctx.root,
-        dirs,
-        &mut out,
-    );
+    owned_files(name, arch, distroless, status_path, ctx.root, dirs, &mut out);
     out.components.push(comp);
     out
 }
 
-fn purl(
-    name: &str,
-    version: Option<&str>,
-    arch: Option<&str>,
-    source: Option<&str>,
-    ctx: &Context<'_>,
-) -> Option<String> {
+fn purl(name: &str, version: Option<&str>, arch: Option<&str>, source: Option<&str>, ctx: &Context<'_>) -> Option<String> {
     let ns = ctx.os.id.clone().unwrap_or_else(|| "debian".to_owned());
     let mut p = packageurl::PackageUrl::new("deb", name).ok()?;
     p.with_namespace(ns);
@@ -232,9 +196,7 @@ fn purl(
     if let Some(src) = source {
         let mut words = src.split_whitespace();
         let src_name = words.next().unwrap_or(src);
-        let src_ver = words
-            .next()
-            .map(|v| v.trim_matches(|c| c == '(' || c == ')'));
+        let src_ver = words.next().map(|v| v.trim_matches(|c| c == '(' || c == ')'));
         let up = match src_ver {
             Some(v) => format!("{src_name}@{v}"),
             None => src_name.to_owned(),
@@ -288,13 +250,7 @@ fn owned_files(
 ) {
     let (candidates, md5): (Vec<String>, bool) = if distroless {
         let base = status_path.strip_prefix(STATUS_D).unwrap_or(name);
-        (
-            vec![
-                format!("{STATUS_D}{base}.md5sums"),
-                format!("{STATUS_D}{name}.md5sums"),
-            ],
-            true,
-        )
+        (vec![format!("{STATUS_D}{base}.md5sums"), format!("{STATUS_D}{name}.md5sums")], true)
     } else {
         let mut v = Vec::new();
         if let Some(a) = arch {
@@ -307,30 +263,19 @@ fn owned_files(
         match root.read_string_capped(list, FILE_CAP) {
             Ok(text) => {
                 for line in text.lines() {
-                    let p = if md5 {
-                        line.split_once("  ").map(|(_, p)| p).unwrap_or("")
-                    } else {
-                        line
-                    };
+                    let p = if md5 { line.split_once("  ").map(|(_, p)| p).unwrap_or("") } else { line };
                     let p = p.trim();
                     if p.is_empty() || p == "/." {
                         continue;
                     }
-                    let p = if p.starts_with('/') {
-                        p.to_owned()
-                    } else {
-                        format!("/{p}")
-                    };
+                    let p = if p.starts_with('/') { p.to_owned() } else { format!("/{p}") };
                     out.owned.push(dirs.canonical(root, &p));
                 }
                 return;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
-                out.errors.push(crate::model::ScanError::new(
-                    list,
-                    format!("cannot read file list: {e}"),
-                ));
+                out.errors.push(crate::model::ScanError::new(list, format!("cannot read file list: {e}")));
                 return;
             }
         }
@@ -344,16 +289,11 @@ fn copyright_evidence(comp: &mut Component, root: &RootFs, name: &str, out: &mut
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) if e.to_string().contains("not a regular file") => return,
         Err(e) => {
-            out.errors.push(crate::model::ScanError::new(
-                &path,
-                format!("cannot read copyright: {e}"),
-            ));
+            out.errors.push(crate::model::ScanError::new(&path, format!("cannot read copyright: {e}")));
             return;
         }
     };
-    let Some(dep5) = parse_dep5(&text) else {
-        return;
-    };
+    let Some(dep5) = parse_dep5(&text) else { return };
     if let Some(n) = dep5.upstream_name {
         comp.set_property("upstream-name", n);
     }
@@ -391,28 +331,16 @@ pub fn parse_dep5(text: &str) -> Option<Dep5> {
     if !(first.starts_with("Format:") && first.contains("copyright-format")) {
         return None;
     }
-    let stanzas: Vec<Stanza> = parse_status(text)
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect();
+    let stanzas: Vec<Stanza> = parse_status(text).into_iter().filter_map(Result::ok).collect();
     let header = stanzas.first()?;
-    let mut d = Dep5 {
-        upstream_name: field(header, "Upstream-Name").map(str::to_owned),
-        ..Dep5::default()
-    };
+    let mut d = Dep5 { upstream_name: field(header, "Upstream-Name").map(str::to_owned), ..Dep5::default() };
     if let Some(c) = field(header, "Upstream-Contact") {
-        d.upstream_contacts = c
-            .lines()
-            .map(|l| l.trim().to_owned())
-            .filter(|l| !l.is_empty() && l != ".")
-            .collect();
+        d.upstream_contacts = c.lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty() && l != ".").collect();
     }
     if let Some(s) = field(header, "Source") {
         d.sources = s
             .split_whitespace()
-            .filter(|w| {
-                w.starts_with("http://") || w.starts_with("https://") || w.starts_with("ftp://")
-            })
+            .filter(|w| w.starts_with("http://") || w.starts_with("https://") || w.starts_with("ftp://"))
             .map(|w| w.trim_end_matches([',', ';', ')']).to_owned())
             .collect();
     }
@@ -435,8 +363,7 @@ pub fn copyright_holder(line: &str) -> Option<String> {
     for p in ["Copyright", "copyright", "(C)", "(c)", "©", ":"] {
         s = s.trim_start_matches(p).trim_start();
     }
-    let s =
-        s.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '-' | ',' | ' ' | '–'));
+    let s = s.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '-' | ',' | ' ' | '–'));
     let s = match s.find('<') {
         Some(i) => &s[..i],
         None => s,
@@ -457,9 +384,7 @@ mod tests {
         let a = s[0].as_ref().unwrap();
         assert_eq!(field(a, "description"), Some("x\nmore"));
         assert!(is_installed(field(a, "Status").unwrap()));
-        assert!(!is_installed(
-            field(s[1].as_ref().unwrap(), "Status").unwrap()
-        ));
+        assert!(!is_installed(field(s[1].as_ref().unwrap(), "Status").unwrap()));
     }
 
     #[test]
@@ -472,20 +397,8 @@ mod tests {
 
     #[test]
     fn holders() {
-        assert_eq!(
-            copyright_holder("1998-2023 The OpenSSL Project Authors").as_deref(),
-            Some("The OpenSSL Project Authors")
-        );
-        assert_eq!(
-            copyright_holder(
-                "Copyright (C) 2007 Free Software Foundation, Inc. <https://fsf.org/>"
-            )
-            .as_deref(),
-            Some("Free Software Foundation, Inc")
-        );
-        assert_eq!(
-            copyright_holder("2020, Jane Doe <jane@example.org>").as_deref(),
-            Some("Jane Doe")
-        );
+        assert_eq!(copyright_holder("1998-2023 The OpenSSL Project Authors").as_deref(), Some("The OpenSSL Project Authors"));
+        assert_eq!(copyright_holder("Copyright (C) 2007 Free Software Foundation, Inc. <https://fsf.org/>").as_deref(), Some("Free Software Foundation, Inc"));
+        assert_eq!(copyright_holder("2020, Jane Doe <jane@example.org>").as_deref(), Some("Jane Doe"));
     }
 }

@@ -30,25 +30,14 @@ impl Collector for Elf {
     }
     fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
         if c.size > MAX_ELF {
-            return Collected::error(
-                c.path,
-                format!(
-                    "ELF file of {} bytes is over the {MAX_ELF} byte limit",
-                    c.size
-                ),
-            );
+            return Collected::error(c.path, format!("ELF file of {} bytes is over the {MAX_ELF} byte limit", c.size));
         }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match crate::rootfs::open_regular(c.host).and_then(|(f, md)| crate::rootfs::load(&f, &md)) {
             Ok(b) => b,
             Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
         };
         match parse(&bytes, c.path) {
-            Ok(comp) => Collected {
-                components: vec![comp],
-                ..Collected::default()
-            },
+            Ok(comp) => Collected { components: vec![comp], ..Collected::default() },
             Err(e) => Collected::error(c.path, format!("malformed ELF: {e}")),
         }
     }
@@ -64,12 +53,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Component, String> {
         Some(n) if n.name.is_some() => (n.name.clone().unwrap_or_default(), n.version.clone()),
         _ => (soname.clone().unwrap_or_else(|| file_name.to_owned()), None),
     };
-    let mut comp = Component::new(
-        ComponentKind::Binary,
-        Some("elf"),
-        &name,
-        version.as_deref(),
-    );
+    let mut comp = Component::new(ComponentKind::Binary, Some("elf"), &name, version.as_deref());
     // Identity of an unowned binary is where it is: two copies are two components.
     comp.id = format!("elf:{path}");
     comp.locations.push(path.to_owned());
@@ -115,18 +99,11 @@ fn build_id(elf: &GElf<'_>, bytes: &[u8]) -> Option<String> {
 }
 
 fn comments(elf: &GElf<'_>, bytes: &[u8]) -> Vec<String> {
-    let Some(sh) = elf
-        .section_headers
-        .iter()
-        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".comment"))
-    else {
+    let Some(sh) = elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".comment")) else {
         return Vec::new();
     };
     let start = sh.sh_offset as usize;
-    let Some(data) = start
-        .checked_add(sh.sh_size as usize)
-        .and_then(|end| bytes.get(start..end.min(start + 64 * 1024)))
-    else {
+    let Some(data) = start.checked_add(sh.sh_size as usize).and_then(|end| bytes.get(start..end.min(start + 64 * 1024))) else {
         return Vec::new();
     };
     let mut v: Vec<String> = data
@@ -159,9 +136,7 @@ fn package_note(elf: &GElf<'_>, bytes: &[u8]) -> Option<PackageNote> {
         if n.n_type != NT_FDO_PACKAGING_METADATA || n.name != "FDO" {
             continue;
         }
-        let text = String::from_utf8_lossy(n.desc)
-            .trim_end_matches('\0')
-            .to_owned();
+        let text = String::from_utf8_lossy(n.desc).trim_end_matches('\0').to_owned();
         let json: serde_json::Value = serde_json::from_str(&text).ok()?;
         let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         return Some(PackageNote {

@@ -7,42 +7,27 @@ use std::path::Path;
 
 /// Serialise a report.
 pub fn render(report: &Report) -> String {
-    let mut s =
-        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
 
 /// Read a report, refusing other schemas with a clear message.
 pub fn read(path: &Path) -> crate::Result<Report> {
-    let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| crate::Error::Report {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| crate::Error::Report { path: path.to_path_buf(), message: e.to_string() })?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(SCHEMA) => {}
         Some(other) => {
             return Err(crate::Error::Report {
                 path: path.to_path_buf(),
-                message: format!(
-                    "schema `{other}` is not supported (this sovscan reads `{SCHEMA}`)"
-                ),
+                message: format!("schema `{other}` is not supported (this sovscan reads `{SCHEMA}`)"),
             })
         }
         None => {
-            return Err(crate::Error::Report {
-                path: path.to_path_buf(),
-                message: "no `schema` field".to_owned(),
-            })
+            return Err(crate::Error::Report { path: path.to_path_buf(), message: "no `schema` field".to_owned() })
         }
     }
-    serde_json::from_value(value).map_err(|e| crate::Error::Report {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    serde_json::from_value(value).map_err(|e| crate::Error::Report { path: path.to_path_buf(), message: e.to_string() })
 }

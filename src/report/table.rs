@@ -13,9 +13,7 @@ const TOP: usize = 15;
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().map(|h| Cell::new(*h)));
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.iter().map(|h| Cell::new(*h)));
     t
 }
 
@@ -50,23 +48,10 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(out, "\nBy country of the ultimate owner\n{t}");
     }
     top_vendors(r, &mut out);
-    let mut t = table(&[
-        "component",
-        "version",
-        "kind",
-        "vendor",
-        "country",
-        "origin",
-        "conf.",
-    ]);
+    let mut t = table(&["component", "version", "kind", "vendor", "country", "origin", "conf."]);
     for c in &r.components {
         let (vendor, country) = match &c.vendor {
-            Some(v) => (
-                sanitize(&v.name),
-                owner_country(v)
-                    .map(|c| sanitize(&c))
-                    .unwrap_or_else(|| "—".into()),
-            ),
+            Some(v) => (sanitize(&v.name), owner_country(v).map(|c| sanitize(&c)).unwrap_or_else(|| "—".into())),
             None => ("unknown".into(), "—".into()),
         };
         t.add_row(vec![
@@ -75,9 +60,7 @@ pub fn render(r: &Report) -> String {
             format!("{:?}", c.kind).to_lowercase(),
             vendor,
             country,
-            c.origin
-                .map(|o| o.as_str().to_owned())
-                .unwrap_or_else(|| "—".into()),
+            c.origin.map(|o| o.as_str().to_owned()).unwrap_or_else(|| "—".into()),
             format!("{:.2}", c.confidence),
         ]);
     }
@@ -105,9 +88,7 @@ fn top_vendors(r: &Report, out: &mut String) {
             continue;
         }
         let owner = v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone());
-        let e = by
-            .entry(owner)
-            .or_insert_with(|| (v.name.clone(), owner_country(v).unwrap_or_default(), 0));
+        let e = by.entry(owner).or_insert_with(|| (v.name.clone(), owner_country(v).unwrap_or_default(), 0));
         e.2 += 1;
     }
     if by.is_empty() {
@@ -117,17 +98,9 @@ fn top_vendors(r: &Report, out: &mut String) {
     rows.sort_by(|a, b| b.1 .2.cmp(&a.1 .2).then(a.0.cmp(&b.0)));
     let mut t = table(&["vendor (ultimate owner)", "country", "components"]);
     for (id, (name, cc, n)) in rows.into_iter().take(TOP) {
-        t.add_row(vec![
-            format!("{} ({})", sanitize(&name), sanitize(&id)),
-            sanitize(&cc),
-            n.to_string(),
-        ]);
+        t.add_row(vec![format!("{} ({})", sanitize(&name), sanitize(&id)), sanitize(&cc), n.to_string()]);
     }
-    let title = if foreign_only {
-        "Top foreign vendors"
-    } else {
-        "Top vendors"
-    };
+    let title = if foreign_only { "Top foreign vendors" } else { "Top vendors" };
     let _ = writeln!(out, "\n{title}\n{t}");
 }
 

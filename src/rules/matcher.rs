@@ -38,32 +38,10 @@ pub const CODE_HOSTS: &[&str] = &[
 
 /// Hosts that say nothing about a maker (mail providers, generic hosting).
 const NEUTRAL_HOSTS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "hotmail.com",
-    "outlook.com",
-    "yahoo.com",
-    "qq.com",
-    "163.com",
-    "126.com",
-    "foxmail.com",
-    "yandex.ru",
-    "mail.ru",
-    "gmx.de",
-    "gmx.net",
-    "web.de",
-    "protonmail.com",
-    "proton.me",
-    "icloud.com",
-    "me.com",
-    "users.noreply.github.com",
-    "localhost",
-    "example.com",
-    "example.org",
-    "github.io",
-    "readthedocs.io",
-    "readthedocs.org",
-    "sourceforge.io",
+    "gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "yahoo.com", "qq.com", "163.com",
+    "126.com", "foxmail.com", "yandex.ru", "mail.ru", "gmx.de", "gmx.net", "web.de", "protonmail.com",
+    "proton.me", "icloud.com", "me.com", "users.noreply.github.com", "localhost", "example.com",
+    "example.org", "github.io", "readthedocs.io", "readthedocs.org", "sourceforge.io",
 ];
 
 /// A matched rule: vendor (by id), how strong the match is, and the rule reference.
@@ -135,10 +113,7 @@ impl Matcher {
         let mut ac_patterns: Vec<String> = Vec::new();
         for v in db.vendors.values() {
             let t = m.targets.len();
-            m.targets.push(Target {
-                vendor: v.raw.id.clone(),
-                rule: v.rule_ref(),
-            });
+            m.targets.push(Target { vendor: v.raw.id.clone(), rule: v.rule_ref() });
             let x = &v.raw.matchers;
             // First claim wins; `rules lint` reports double claims.
             let ins = |map: &mut HashMap<String, usize>, k: String| {
@@ -189,36 +164,23 @@ impl Matcher {
             }
         }
         for p in db.products.values() {
-            m.product_vendor.insert(
-                p.raw.id.clone(),
-                (p.raw.vendor.clone(), format!("{}:{}", p.file, p.raw.id)),
-            );
+            m.product_vendor.insert(p.raw.id.clone(), (p.raw.vendor.clone(), format!("{}:{}", p.file, p.raw.id)));
             for k in &p.raw.matchers.packages {
                 m.packages.entry(lc(k)).or_insert_with(|| p.raw.id.clone());
             }
             for k in &p.raw.matchers.binaries {
-                m.binaries
-                    .entry(k.trim().to_owned())
-                    .or_insert_with(|| p.raw.id.clone());
+                m.binaries.entry(k.trim().to_owned()).or_insert_with(|| p.raw.id.clone());
             }
         }
         if !ac_patterns.is_empty() {
-            m.name_ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&ac_patterns)
-                .ok();
+            m.name_ac = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&ac_patterns).ok();
         }
         m
     }
 
     fn hit(&self, t: usize, strength: f64) -> Hit {
         let tg = &self.targets[t];
-        Hit {
-            vendor: tg.vendor.clone(),
-            strength,
-            rule: tg.rule.clone(),
-            product: None,
-        }
+        Hit { vendor: tg.vendor.clone(), strength, rule: tg.rule.clone(), product: None }
     }
 
     /// Match a company name: exact after normalisation, else a known name as whole words inside.
@@ -229,9 +191,7 @@ impl Matcher {
         }
         let ac = self.name_ac.as_ref()?;
         let hay = format!(" {k} ");
-        let m = ac
-            .find_iter(&hay)
-            .max_by_key(|m| (m.end() - m.start(), std::cmp::Reverse(m.start())))?;
+        let m = ac.find_iter(&hay).max_by_key(|m| (m.end() - m.start(), std::cmp::Reverse(m.start())))?;
         let t = *self.name_ac_targets.get(m.pattern().as_usize())?;
         Some(self.hit(t, partial))
     }
@@ -287,51 +247,31 @@ impl Matcher {
         match kind {
             K::SignerSubject => {
                 let k = normalise_name(value);
-                self.signers
-                    .get(&k)
-                    .or_else(|| self.names.get(&k))
-                    .map(|&t| self.hit(t, 1.0))
+                self.signers.get(&k).or_else(|| self.names.get(&k)).map(|&t| self.hit(t, 1.0))
             }
-            K::PciVendorId => self
-                .pci
-                .get(&lc(value).trim_start_matches("0x").to_owned())
-                .map(|&t| self.hit(t, 0.95)),
-            K::UsbVendorId => self
-                .usb
-                .get(&lc(value).trim_start_matches("0x").to_owned())
-                .map(|&t| self.hit(t, 0.95)),
-            K::CpuVendorId => self
-                .cpu
-                .get(value.trim())
-                .or_else(|| self.cpu.get(&lc(value)))
-                .map(|&t| self.hit(t, 0.95)),
+            K::PciVendorId => self.pci.get(&lc(value).trim_start_matches("0x").to_owned()).map(|&t| self.hit(t, 0.95)),
+            K::UsbVendorId => self.usb.get(&lc(value).trim_start_matches("0x").to_owned()).map(|&t| self.hit(t, 0.95)),
+            K::CpuVendorId => {
+                self.cpu.get(value.trim()).or_else(|| self.cpu.get(&lc(value))).map(|&t| self.hit(t, 0.95))
+            }
             K::DtCompatible => {
                 let prefix = value.split(',').next().unwrap_or(value);
                 self.dt.get(&lc(prefix)).map(|&t| self.hit(t, 0.9))
             }
             K::CompanyName => self.name(value, 0.85, 0.5),
-            K::CopyrightHolder => self
-                .name(value, 0.6, 0.45)
-                .or_else(|| self.email(value, 0.45)),
-            K::Maintainer => self
-                .email(value, 0.3)
-                .or_else(|| self.name(value, 0.3, 0.2)),
+            K::CopyrightHolder => self.name(value, 0.6, 0.45).or_else(|| self.email(value, 0.45)),
+            K::Maintainer => self.email(value, 0.3).or_else(|| self.name(value, 0.3, 0.2)),
             K::Email => self.email(value, 0.5),
             K::Url => self.url(value),
             K::JavaGroupId => prefix_walk(&self.java, &lc(value), '.').map(|t| self.hit(t, 0.75)),
             K::GoModule => prefix_walk(&self.go, &lc(value), '/')
                 .map(|t| self.hit(t, 0.75))
                 .or_else(|| self.url(value).map(|h| Hit { strength: 0.7, ..h })),
-            K::NpmScope => self
-                .npm
-                .get(lc(value).trim_start_matches('@'))
-                .map(|&t| self.hit(t, 0.75)),
+            K::NpmScope => self.npm.get(lc(value).trim_start_matches('@')).map(|&t| self.hit(t, 0.75)),
             K::PackageName => self.product_hit(self.packages.get(&lc(value))?, 0.8),
             K::BinaryName => self.product_hit(self.binaries.get(value.trim())?, 0.6),
             K::String => self.name(value, 0.2, 0.2),
-            K::Distributor => self
-                .name(value, 0.0, 0.0)
-                .map(|h| Hit { strength: 0.0, ..h }),
+            K::Distributor => self.name(value, 0.0, 0.0).map(|h| Hit { strength: 0.0, ..h }),
             _ => None,
         }
     }
@@ -343,12 +283,7 @@ impl Matcher {
 
     fn product_hit(&self, product: &str, strength: f64) -> Option<Hit> {
         let (vendor, rule) = self.product_vendor.get(product)?;
-        Some(Hit {
-            vendor: vendor.clone(),
-            strength,
-            rule: rule.clone(),
-            product: Some(product.to_owned()),
-        })
+        Some(Hit { vendor: vendor.clone(), strength, rule: rule.clone(), product: Some(product.to_owned()) })
     }
 }
 
@@ -383,13 +318,7 @@ pub fn split_url(url: &str) -> Option<(String, String)> {
     if let Some(p) = path.strip_prefix(':') {
         // `host:8080/x` is a port; `host:org/repo` is scp-style.
         let after_port = p.trim_start_matches(|c: char| c.is_ascii_digit());
-        path = if after_port.len() < p.len()
-            && (after_port.is_empty() || after_port.starts_with('/'))
-        {
-            after_port
-        } else {
-            p
-        };
+        path = if after_port.len() < p.len() && (after_port.is_empty() || after_port.starts_with('/')) { after_port } else { p };
     }
     if host.is_empty() || !host.contains('.') {
         return None;
@@ -405,9 +334,7 @@ pub fn code_host_org(host: &str, path: &str) -> Option<String> {
     }
     let mut segs = path.split('/').filter(|s| !s.is_empty());
     let mut org = segs.next()?;
-    if matches!(host, "sourceforge.net" | "pypi.org" | "pypi.python.org")
-        && matches!(org, "projects" | "p" | "project")
-    {
+    if matches!(host, "sourceforge.net" | "pypi.org" | "pypi.python.org") && matches!(org, "projects" | "p" | "project") {
         org = segs.next()?;
     }
     if host.ends_with("npmjs.com") && org == "package" {
@@ -434,40 +361,19 @@ mod tests {
 
     #[test]
     fn urls_split() {
-        assert_eq!(
-            split_url("https://www.openssl.org/"),
-            Some(("www.openssl.org".into(), "".into()))
-        );
-        assert_eq!(
-            split_url("git+https://github.com/npm/cli.git"),
-            Some(("github.com".into(), "npm/cli.git".into()))
-        );
-        assert_eq!(
-            split_url("git@github.com:alibaba/nacos.git"),
-            Some(("github.com".into(), "alibaba/nacos.git".into()))
-        );
-        assert_eq!(
-            split_url("http://user@host.example.org:8080/x"),
-            Some(("host.example.org".into(), "x".into()))
-        );
+        assert_eq!(split_url("https://www.openssl.org/"), Some(("www.openssl.org".into(), "".into())));
+        assert_eq!(split_url("git+https://github.com/npm/cli.git"), Some(("github.com".into(), "npm/cli.git".into())));
+        assert_eq!(split_url("git@github.com:alibaba/nacos.git"), Some(("github.com".into(), "alibaba/nacos.git".into())));
+        assert_eq!(split_url("http://user@host.example.org:8080/x"), Some(("host.example.org".into(), "x".into())));
         assert_eq!(split_url("not a url"), None);
-        assert_eq!(
-            code_host_org("github.com", "alibaba/nacos.git").as_deref(),
-            Some("github.com/alibaba")
-        );
-        assert_eq!(
-            code_host_org("sourceforge.net", "projects/zlib/files").as_deref(),
-            Some("sourceforge.net/zlib")
-        );
+        assert_eq!(code_host_org("github.com", "alibaba/nacos.git").as_deref(), Some("github.com/alibaba"));
+        assert_eq!(code_host_org("sourceforge.net", "projects/zlib/files").as_deref(), Some("sourceforge.net/zlib"));
         assert_eq!(code_host_org("example.org", "a/b"), None);
     }
 
     #[test]
     fn emails() {
-        assert_eq!(
-            email_address("Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>"),
-            Some("pkg-openssl-devel@alioth-lists.debian.net")
-        );
+        assert_eq!(email_address("Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>"), Some("pkg-openssl-devel@alioth-lists.debian.net"));
         assert_eq!(email_address("jane@example.org"), Some("jane@example.org"));
         assert_eq!(email_address("Jane Doe"), None);
     }

@@ -54,9 +54,9 @@ impl Vendor {
     /// Whether it counts as `international` regardless of home.
     pub fn is_international(&self) -> bool {
         use schema::VendorKind::*;
-        self.raw.international.unwrap_or(
-            matches!(self.raw.kind, Community | Foundation) || self.raw.country.is_none(),
-        )
+        self.raw
+            .international
+            .unwrap_or(matches!(self.raw.kind, Community | Foundation) || self.raw.country.is_none())
     }
 }
 
@@ -101,50 +101,25 @@ pub struct RuleDb {
 pub fn builtin_files() -> Vec<RuleFile> {
     embedded::FILES
         .iter()
-        .map(|(rel, text)| RuleFile {
-            name: format!("rules/{rel}"),
-            rel: (*rel).to_owned(),
-            text: (*text).to_owned(),
-        })
+        .map(|(rel, text)| RuleFile { name: format!("rules/{rel}"), rel: (*rel).to_owned(), text: (*text).to_owned() })
         .collect()
 }
 
 /// Rule files under a user directory (same layout as `rules/`), sorted.
 pub fn dir_files(dir: &Path) -> crate::Result<Vec<RuleFile>> {
     let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-    {
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
         let entry = entry.map_err(|e| crate::Error::Io {
-            path: e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| dir.to_path_buf()),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("walk error")),
+            path: e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf()),
+            source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk error")),
         })?;
         let p = entry.path();
-        if !entry.file_type().is_file()
-            || !matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-        {
+        if !entry.file_type().is_file() || !matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             continue;
         }
-        let rel = p
-            .strip_prefix(dir)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = std::fs::read_to_string(p).map_err(|source| crate::Error::Io {
-            path: p.to_path_buf(),
-            source,
-        })?;
-        out.push(RuleFile {
-            name: p.display().to_string(),
-            rel,
-            text,
-        });
+        let rel = p.strip_prefix(dir).unwrap_or(p).to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(p).map_err(|source| crate::Error::Io { path: p.to_path_buf(), source })?;
+        out.push(RuleFile { name: p.display().to_string(), rel, text });
     }
     Ok(out)
 }
@@ -156,10 +131,7 @@ pub fn load(extra: &[PathBuf]) -> crate::Result<(RuleDb, Diagnostics)> {
     let builtin = files.len();
     for d in extra {
         if !d.is_dir() {
-            return Err(crate::Error::Config(format!(
-                "--rules {}: not a directory",
-                d.display()
-            )));
+            return Err(crate::Error::Config(format!("--rules {}: not a directory", d.display())));
         }
         files.extend(dir_files(d)?);
     }
@@ -174,11 +146,7 @@ pub fn load(extra: &[PathBuf]) -> crate::Result<(RuleDb, Diagnostics)> {
 pub fn load_strict(extra: &[PathBuf]) -> crate::Result<RuleDb> {
     let (db, diags) = load(extra)?;
     if diags.has_errors() {
-        let lines = diags
-            .rendered()
-            .into_iter()
-            .filter(|l| l.contains(": error["))
-            .collect();
+        let lines = diags.rendered().into_iter().filter(|l| l.contains(": error[")).collect();
         return Err(crate::Error::Rules(lines));
     }
     Ok(db)
@@ -208,22 +176,12 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
         hasher.update([0]);
         hasher.update(f.text.as_bytes());
         hasher.update([0]);
-        let seen = if i < builtin {
-            &mut seen_builtin
-        } else {
-            &mut seen_user
-        };
-        let Some(kind) = file_kind(&f.rel) else {
-            continue;
-        };
+        let seen = if i < builtin { &mut seen_builtin } else { &mut seen_user };
+        let Some(kind) = file_kind(&f.rel) else { continue };
         let loc = crate::diag::Locator::new(&f.name, &f.text);
         let mut dup = |kind: &'static str, id: &str, diags: &mut Diagnostics| {
             if let Some(prev) = seen.insert((kind, id.to_owned()), f.name.clone()) {
-                diags.error(
-                    loc.entry(id),
-                    "duplicate-id",
-                    format!("{kind} id `{id}` is already defined in {prev}"),
-                );
+                diags.error(loc.entry(id), "duplicate-id", format!("{kind} id `{id}` is already defined in {prev}"));
             }
         };
         match kind {
@@ -231,13 +189,7 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
                 Ok(v) => {
                     for raw in v.unwrap_or_default() {
                         dup("vendor", &raw.id, diags);
-                        db.vendors.insert(
-                            raw.id.clone(),
-                            Vendor {
-                                raw,
-                                file: f.name.clone(),
-                            },
-                        );
+                        db.vendors.insert(raw.id.clone(), Vendor { raw, file: f.name.clone() });
                     }
                 }
                 Err(e) => diags.0.push(from_yaml_error(&f.name, &e)),
@@ -246,13 +198,7 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
                 Ok(v) => {
                     for raw in v.unwrap_or_default() {
                         dup("product", &raw.id, diags);
-                        db.products.insert(
-                            raw.id.clone(),
-                            Product {
-                                raw,
-                                file: f.name.clone(),
-                            },
-                        );
+                        db.products.insert(raw.id.clone(), Product { raw, file: f.name.clone() });
                     }
                 }
                 Err(e) => diags.0.push(from_yaml_error(&f.name, &e)),
@@ -260,13 +206,7 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
             "list" => match serde_yaml::from_str::<RawList>(&f.text) {
                 Ok(raw) => {
                     dup("list", &raw.id, diags);
-                    db.lists.insert(
-                        raw.id.clone(),
-                        List {
-                            raw,
-                            file: f.name.clone(),
-                        },
-                    );
+                    db.lists.insert(raw.id.clone(), List { raw, file: f.name.clone() });
                 }
                 Err(e) => diags.0.push(from_yaml_error(&f.name, &e)),
             },
@@ -293,13 +233,7 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
         db.version.push_str("+local");
     }
     let digest = hasher.finalize();
-    db.digest = format!(
-        "sha256:{}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    db.digest = format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
     db
 }
 

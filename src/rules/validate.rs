@@ -20,20 +20,8 @@ pub fn validate(db: &RuleDb, d: &mut Diagnostics) {
     for r in db.regions.values() {
         for cc in &r.countries {
             if !iso::is_country(cc) {
-                let file = db
-                    .files
-                    .iter()
-                    .find(|f| f.rel.starts_with("regions"))
-                    .map(|f| f.name.as_str())
-                    .unwrap_or("rules/regions.yaml");
-                d.error(
-                    loc(db, file).value(&r.id, "", cc),
-                    "unknown-country",
-                    format!(
-                        "region `{}`: \"{cc}\" is not an ISO 3166-1 alpha-2 code",
-                        r.id
-                    ),
-                );
+                let file = db.files.iter().find(|f| f.rel.starts_with("regions")).map(|f| f.name.as_str()).unwrap_or("rules/regions.yaml");
+                d.error(loc(db, file).value(&r.id, "", cc), "unknown-country", format!("region `{}`: \"{cc}\" is not an ISO 3166-1 alpha-2 code", r.id));
             }
         }
     }
@@ -41,20 +29,12 @@ pub fn validate(db: &RuleDb, d: &mut Diagnostics) {
 
 /// A locator over the text of a loaded file.
 fn loc<'a>(db: &'a RuleDb, file: &'a str) -> Locator<'a> {
-    let text = db
-        .files
-        .iter()
-        .find(|f| f.name == file)
-        .map(|f| f.text.as_str())
-        .unwrap_or("");
+    let text = db.files.iter().find(|f| f.name == file).map(|f| f.text.as_str()).unwrap_or("");
     Locator::new(file, text)
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
 }
 
 fn vendors(db: &RuleDb, d: &mut Diagnostics) {
@@ -64,38 +44,19 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
         let r = &v.raw;
         let l = loc(db, &v.file);
         if !valid_id(&r.id) {
-            d.error(
-                l.entry(&r.id),
-                "bad-id",
-                format!("vendor id `{}` must be lower-case kebab-case", r.id),
-            );
+            d.error(l.entry(&r.id), "bad-id", format!("vendor id `{}` must be lower-case kebab-case", r.id));
         }
         if let Some(cc) = &r.country {
             if !iso::is_country(cc) {
-                d.error(
-                    l.value(&r.id, "country:", cc),
-                    "unknown-country",
-                    format!("\"{cc}\" is not an ISO 3166-1 alpha-2 code"),
-                );
+                d.error(l.value(&r.id, "country:", cc), "unknown-country", format!("\"{cc}\" is not an ISO 3166-1 alpha-2 code"));
             }
         }
         if r.sources.is_empty() {
-            d.error(
-                l.entry(&r.id),
-                "missing-source",
-                format!(
-                    "vendor `{}` has no source for its country and ownership",
-                    r.id
-                ),
-            );
+            d.error(l.entry(&r.id), "missing-source", format!("vendor `{}` has no source for its country and ownership", r.id));
         }
         if let Some(p) = &r.parent {
             if !db.vendors.contains_key(p) {
-                d.error(
-                    l.value(&r.id, "parent:", p),
-                    "dangling-parent",
-                    format!("parent `{p}` of `{}` is not a vendor", r.id),
-                );
+                d.error(l.value(&r.id, "parent:", p), "dangling-parent", format!("parent `{p}` of `{}` is not a vendor", r.id));
             }
         }
         // Cycle: walk up at most vendors.len() steps.
@@ -103,11 +64,7 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
         let mut steps = 0;
         while let Some(p) = cur {
             if p == r.id {
-                d.error(
-                    l.entry(&r.id),
-                    "parent-cycle",
-                    format!("vendor `{}` is its own (indirect) parent", r.id),
-                );
+                d.error(l.entry(&r.id), "parent-cycle", format!("vendor `{}` is its own (indirect) parent", r.id));
                 break;
             }
             steps += 1;
@@ -120,14 +77,7 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
         let mut claim = |kind: &'static str, key: &str, value: String, d: &mut Diagnostics| {
             if let Some(prev) = claimed.get(&(kind, value.clone())) {
                 if *prev != r.id.as_str() {
-                    d.error(
-                        l.value(&r.id, key, &value),
-                        "duplicate-identifier",
-                        format!(
-                            "{kind} `{value}` is claimed by both `{prev}` and `{}`",
-                            r.id
-                        ),
-                    );
+                    d.error(l.value(&r.id, key, &value), "duplicate-identifier", format!("{kind} `{value}` is claimed by both `{prev}` and `{}`", r.id));
                 }
             } else {
                 claimed.insert((kind, value), &r.id);
@@ -146,18 +96,9 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
         }
         for h in &m.url_hosts {
             if super::matcher::CODE_HOSTS.contains(&h.to_ascii_lowercase().as_str()) {
-                d.error(
-                    l.value(&r.id, "", h),
-                    "bad-identifier",
-                    format!("`{h}` is a code host: name an organisation on it (`{h}/<org>`)"),
-                );
+                d.error(l.value(&r.id, "", h), "bad-identifier", format!("`{h}` is a code host: name an organisation on it (`{h}/<org>`)"));
             }
-            claim(
-                "URL host",
-                "",
-                h.to_ascii_lowercase().trim_end_matches('/').to_owned(),
-                d,
-            );
+            claim("URL host", "", h.to_ascii_lowercase().trim_end_matches('/').to_owned(), d);
         }
         for p in &m.dt_prefixes {
             claim("device-tree prefix", "", p.to_ascii_lowercase(), d);
@@ -170,11 +111,7 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
         }
         for n in &m.names {
             if crate::text::normalise_name(n).len() < 2 {
-                d.error(
-                    l.value(&r.id, "", n),
-                    "bad-identifier",
-                    format!("name `{n}` is too short to match safely"),
-                );
+                d.error(l.value(&r.id, "", n), "bad-identifier", format!("name `{n}` is too short to match safely"));
             }
             claim("name", "", crate::text::normalise_name(n), d);
         }
@@ -183,11 +120,7 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
 
 fn check_hex(d: &mut Diagnostics, l: &Locator<'_>, id: &str, key: &str, value: &str) {
     if value.len() != 4 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
-        d.error(
-            l.value(id, key, value),
-            "bad-identifier",
-            format!("`{value}` is not 4 hex digits"),
-        );
+        d.error(l.value(id, key, value), "bad-identifier", format!("`{value}` is not 4 hex digits"));
     }
 }
 
@@ -197,61 +130,28 @@ fn products(db: &RuleDb, d: &mut Diagnostics) {
         let r = &p.raw;
         let l = loc(db, &p.file);
         if !valid_id(&r.id) {
-            d.error(
-                l.entry(&r.id),
-                "bad-id",
-                format!("product id `{}` must be lower-case kebab-case", r.id),
-            );
+            d.error(l.entry(&r.id), "bad-id", format!("product id `{}` must be lower-case kebab-case", r.id));
         }
         if !db.vendors.contains_key(&r.vendor) {
-            d.error(
-                l.value(&r.id, "vendor:", &r.vendor),
-                "dangling-vendor",
-                format!(
-                    "vendor `{}` of product `{}` is not a vendor",
-                    r.vendor, r.id
-                ),
-            );
+            d.error(l.value(&r.id, "vendor:", &r.vendor), "dangling-vendor", format!("vendor `{}` of product `{}` is not a vendor", r.vendor, r.id));
         }
         for a in &r.alternatives {
             if !db.products.contains_key(a) {
-                d.error(
-                    l.value(&r.id, "", a),
-                    "dangling-alternative",
-                    format!("alternative `{a}` of `{}` is not a product", r.id),
-                );
+                d.error(l.value(&r.id, "", a), "dangling-alternative", format!("alternative `{a}` of `{}` is not a product", r.id));
             }
         }
         if let Some(c) = &r.criticality {
             if !CRITICALITIES.contains(&c.as_str()) {
-                d.error(
-                    l.value(&r.id, "criticality:", c),
-                    "bad-criticality",
-                    format!(
-                        "criticality `{c}` is not one of {}",
-                        CRITICALITIES.join(", ")
-                    ),
-                );
+                d.error(l.value(&r.id, "criticality:", c), "bad-criticality", format!("criticality `{c}` is not one of {}", CRITICALITIES.join(", ")));
             }
         }
         for pk in &r.matchers.packages {
             if !pk.contains(':') {
-                d.error(
-                    l.value(&r.id, "", pk),
-                    "bad-identifier",
-                    format!("package matcher `{pk}` must be `ecosystem:name`"),
-                );
+                d.error(l.value(&r.id, "", pk), "bad-identifier", format!("package matcher `{pk}` must be `ecosystem:name`"));
             }
             if let Some(prev) = claimed.insert(pk.clone(), &r.id) {
                 if prev != r.id {
-                    d.error(
-                        l.value(&r.id, "", pk),
-                        "duplicate-identifier",
-                        format!(
-                            "package `{pk}` is claimed by products `{prev}` and `{}`",
-                            r.id
-                        ),
-                    );
+                    d.error(l.value(&r.id, "", pk), "duplicate-identifier", format!("package `{pk}` is claimed by products `{prev}` and `{}`", r.id));
                 }
             }
         }
@@ -264,29 +164,14 @@ fn lists(db: &RuleDb, d: &mut Diagnostics) {
         let mut seen = BTreeSet::new();
         for m in &list.raw.members {
             if !db.vendors.contains_key(&m.vendor) {
-                d.error(
-                    l.value(&list.raw.id, "vendor:", &m.vendor),
-                    "dangling-member",
-                    format!(
-                        "list `{}` names `{}`, which is not a vendor",
-                        list.raw.id, m.vendor
-                    ),
-                );
+                d.error(l.value(&list.raw.id, "vendor:", &m.vendor), "dangling-member", format!("list `{}` names `{}`, which is not a vendor", list.raw.id, m.vendor));
             }
             if !seen.insert(&m.vendor) {
-                d.warning(
-                    l.value(&list.raw.id, "vendor:", &m.vendor),
-                    "duplicate-member",
-                    format!("`{}` is listed twice in `{}`", m.vendor, list.raw.id),
-                );
+                d.warning(l.value(&list.raw.id, "vendor:", &m.vendor), "duplicate-member", format!("`{}` is listed twice in `{}`", m.vendor, list.raw.id));
             }
         }
         if list.raw.sources.is_empty() {
-            d.error(
-                l.start(),
-                "missing-source",
-                format!("list `{}` has no source", list.raw.id),
-            );
+            d.error(l.start(), "missing-source", format!("list `{}` has no source", list.raw.id));
         }
     }
 }

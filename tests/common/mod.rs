@@ -15,18 +15,8 @@ pub fn sovscan() -> Command {
 
 /// Run `sovscan scan --reproducible -f json ARGS` and parse the report.
 pub fn scan_json(args: &[&str]) -> serde_json::Value {
-    let out = sovscan()
-        .arg("scan")
-        .arg("--reproducible")
-        .args(["-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "scan failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sovscan().arg("scan").arg("--reproducible").args(["-f", "json"]).args(args).output().unwrap();
+    assert!(out.status.success(), "scan failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("scan prints JSON")
 }
 
