@@ -82,6 +82,8 @@ pub enum EvidenceKind {
     Interpreter,
     /// A systemd package note (`.note.package` JSON): descriptive, names the packager.
     PackageNote,
+    /// A device firmware file's path relative to `lib/firmware` (`rtl_nic/rtl8168h-2.fw`).
+    FirmwarePath,
 }
 
 impl EvidenceKind {
@@ -111,6 +113,7 @@ impl EvidenceKind {
             EvidenceKind::Compiler => "compiler",
             EvidenceKind::Interpreter => "interpreter",
             EvidenceKind::PackageNote => "package-note",
+            EvidenceKind::FirmwarePath => "firmware-path",
         }
     }
 }
@@ -246,7 +249,12 @@ pub struct Component {
 
 impl Component {
     /// A component with no attribution yet.
-    pub fn new(kind: ComponentKind, ecosystem: Option<&str>, name: &str, version: Option<&str>) -> Self {
+    pub fn new(
+        kind: ComponentKind,
+        ecosystem: Option<&str>,
+        name: &str,
+        version: Option<&str>,
+    ) -> Self {
         let name = crate::text::sanitize(name);
         let version = version.map(crate::text::sanitize);
         let id = match (ecosystem, &version) {
@@ -275,7 +283,12 @@ impl Component {
     }
 
     /// Add one piece of evidence (empty values are dropped).
-    pub fn add_evidence(&mut self, kind: EvidenceKind, value: impl AsRef<str>, at: impl AsRef<str>) {
+    pub fn add_evidence(
+        &mut self,
+        kind: EvidenceKind,
+        value: impl AsRef<str>,
+        at: impl AsRef<str>,
+    ) {
         let value = value.as_ref().trim();
         if !value.is_empty() {
             self.evidence.push(Evidence::new(kind, value, at));
@@ -286,7 +299,8 @@ impl Component {
     pub fn set_property(&mut self, key: &str, value: impl AsRef<str>) {
         let value = value.as_ref().trim();
         if !value.is_empty() {
-            self.properties.insert(key.to_owned(), crate::text::sanitize(value));
+            self.properties
+                .insert(key.to_owned(), crate::text::sanitize(value));
         }
     }
 }
@@ -456,7 +470,10 @@ impl Report {
 
     /// Recompute [`Summary`] from the components.
     pub fn summarise(&mut self) {
-        let mut s = Summary { components: self.components.len(), ..Summary::default() };
+        let mut s = Summary {
+            components: self.components.len(),
+            ..Summary::default()
+        };
         for c in &self.components {
             if let Some(o) = c.origin {
                 *s.by_origin.entry(o.as_str().to_owned()).or_default() += 1;
@@ -475,7 +492,11 @@ impl Report {
                     (None, Some(cc)) => cc.clone(),
                     (None, None) => "unknown".to_owned(),
                 };
-                *s.by_category.entry(p.category.clone()).or_default().entry(key).or_default() += 1;
+                *s.by_category
+                    .entry(p.category.clone())
+                    .or_default()
+                    .entry(key)
+                    .or_default() += 1;
             }
         }
         self.summary = s;

@@ -18,6 +18,7 @@ use std::path::Path;
 pub mod dpkg;
 pub mod elf;
 pub mod hardware;
+pub mod linux_firmware;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -27,6 +28,7 @@ pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
     &hardware::Hardware,
+    &linux_firmware::LinuxFirmware,
 ];
 
 /// When a collector runs.

@@ -38,10 +38,32 @@ pub const CODE_HOSTS: &[&str] = &[
 
 /// Hosts that say nothing about a maker (mail providers, generic hosting).
 const NEUTRAL_HOSTS: &[&str] = &[
-    "gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "yahoo.com", "qq.com", "163.com",
-    "126.com", "foxmail.com", "yandex.ru", "mail.ru", "gmx.de", "gmx.net", "web.de", "protonmail.com",
-    "proton.me", "icloud.com", "me.com", "users.noreply.github.com", "localhost", "example.com",
-    "example.org", "github.io", "readthedocs.io", "readthedocs.org", "sourceforge.io",
+    "gmail.com",
+    "googlemail.com",
+    "hotmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "foxmail.com",
+    "yandex.ru",
+    "mail.ru",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "protonmail.com",
+    "proton.me",
+    "icloud.com",
+    "me.com",
+    "users.noreply.github.com",
+    "localhost",
+    "example.com",
+    "example.org",
+    "github.io",
+    "readthedocs.io",
+    "readthedocs.org",
+    "sourceforge.io",
 ];
 
 /// A matched rule: vendor (by id), how strong the match is, and the rule reference.
@@ -76,6 +98,7 @@ pub struct Matcher {
     java: HashMap<String, usize>,
     npm: HashMap<String, usize>,
     go: HashMap<String, usize>,
+    firmware: FirmwarePaths,
     packages: HashMap<String, String>,
     binaries: HashMap<String, String>,
     name_ac: Option<AhoCorasick>,
@@ -103,6 +126,7 @@ impl Matcher {
             java: HashMap::new(),
             npm: HashMap::new(),
             go: HashMap::new(),
+            firmware: FirmwarePaths::default(),
             packages: HashMap::new(),
             binaries: HashMap::new(),
             name_ac: None,
@@ -111,9 +135,13 @@ impl Matcher {
             product_vendor: HashMap::new(),
         };
         let mut ac_patterns: Vec<String> = Vec::new();
+        let mut fw_patterns: Vec<(String, usize)> = Vec::new();
         for v in db.vendors.values() {
             let t = m.targets.len();
-            m.targets.push(Target { vendor: v.raw.id.clone(), rule: v.rule_ref() });
+            m.targets.push(Target {
+                vendor: v.raw.id.clone(),
+                rule: v.rule_ref(),
+            });
             let x = &v.raw.matchers;
             // First claim wins; `rules lint` reports double claims.
             let ins = |map: &mut HashMap<String, usize>, k: String| {
@@ -159,28 +187,45 @@ impl Matcher {
             for p in &x.npm_scopes {
                 ins(&mut m.npm, lc(p).trim_start_matches('@').to_owned());
             }
+            for p in &x.firmware_paths {
+                fw_patterns.push((p.trim().to_owned(), t));
+            }
             for p in &x.go_modules {
                 ins(&mut m.go, lc(p).trim_end_matches('/').to_owned());
             }
         }
         for p in db.products.values() {
-            m.product_vendor.insert(p.raw.id.clone(), (p.raw.vendor.clone(), format!("{}:{}", p.file, p.raw.id)));
+            m.product_vendor.insert(
+                p.raw.id.clone(),
+                (p.raw.vendor.clone(), format!("{}:{}", p.file, p.raw.id)),
+            );
             for k in &p.raw.matchers.packages {
                 m.packages.entry(lc(k)).or_insert_with(|| p.raw.id.clone());
             }
             for k in &p.raw.matchers.binaries {
-                m.binaries.entry(k.trim().to_owned()).or_insert_with(|| p.raw.id.clone());
+                m.binaries
+                    .entry(k.trim().to_owned())
+                    .or_insert_with(|| p.raw.id.clone());
             }
         }
+        m.firmware = FirmwarePaths::new(&fw_patterns);
         if !ac_patterns.is_empty() {
-            m.name_ac = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&ac_patterns).ok();
+            m.name_ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&ac_patterns)
+                .ok();
         }
         m
     }
 
     fn hit(&self, t: usize, strength: f64) -> Hit {
         let tg = &self.targets[t];
-        Hit { vendor: tg.vendor.clone(), strength, rule: tg.rule.clone(), product: None }
+        Hit {
+            vendor: tg.vendor.clone(),
+            strength,
+            rule: tg.rule.clone(),
+            product: None,
+        }
     }
 
     /// Match a company name: exact after normalisation, else a known name as whole words inside.
@@ -191,7 +236,9 @@ impl Matcher {
         }
         let ac = self.name_ac.as_ref()?;
         let hay = format!(" {k} ");
-        let m = ac.find_iter(&hay).max_by_key(|m| (m.end() - m.start(), std::cmp::Reverse(m.start())))?;
+        let m = ac
+            .find_iter(&hay)
+            .max_by_key(|m| (m.end() - m.start(), std::cmp::Reverse(m.start())))?;
         let t = *self.name_ac_targets.get(m.pattern().as_usize())?;
         Some(self.hit(t, partial))
     }
@@ -247,31 +294,52 @@ impl Matcher {
         match kind {
             K::SignerSubject => {
                 let k = normalise_name(value);
-                self.signers.get(&k).or_else(|| self.names.get(&k)).map(|&t| self.hit(t, 1.0))
+                self.signers
+                    .get(&k)
+                    .or_else(|| self.names.get(&k))
+                    .map(|&t| self.hit(t, 1.0))
             }
-            K::PciVendorId => self.pci.get(&lc(value).trim_start_matches("0x").to_owned()).map(|&t| self.hit(t, 0.95)),
-            K::UsbVendorId => self.usb.get(&lc(value).trim_start_matches("0x").to_owned()).map(|&t| self.hit(t, 0.95)),
-            K::CpuVendorId => {
-                self.cpu.get(value.trim()).or_else(|| self.cpu.get(&lc(value))).map(|&t| self.hit(t, 0.95))
-            }
+            K::PciVendorId => self
+                .pci
+                .get(&lc(value).trim_start_matches("0x").to_owned())
+                .map(|&t| self.hit(t, 0.95)),
+            K::UsbVendorId => self
+                .usb
+                .get(&lc(value).trim_start_matches("0x").to_owned())
+                .map(|&t| self.hit(t, 0.95)),
+            K::CpuVendorId => self
+                .cpu
+                .get(value.trim())
+                .or_else(|| self.cpu.get(&lc(value)))
+                .map(|&t| self.hit(t, 0.95)),
             K::DtCompatible => {
                 let prefix = value.split(',').next().unwrap_or(value);
                 self.dt.get(&lc(prefix)).map(|&t| self.hit(t, 0.9))
             }
             K::CompanyName => self.name(value, 0.85, 0.5),
-            K::CopyrightHolder => self.name(value, 0.6, 0.45).or_else(|| self.email(value, 0.45)),
-            K::Maintainer => self.email(value, 0.3).or_else(|| self.name(value, 0.3, 0.2)),
+            K::CopyrightHolder => self
+                .name(value, 0.6, 0.45)
+                .or_else(|| self.email(value, 0.45)),
+            K::Maintainer => self
+                .email(value, 0.3)
+                .or_else(|| self.name(value, 0.3, 0.2)),
             K::Email => self.email(value, 0.5),
             K::Url => self.url(value),
             K::JavaGroupId => prefix_walk(&self.java, &lc(value), '.').map(|t| self.hit(t, 0.75)),
             K::GoModule => prefix_walk(&self.go, &lc(value), '/')
                 .map(|t| self.hit(t, 0.75))
                 .or_else(|| self.url(value).map(|h| Hit { strength: 0.7, ..h })),
-            K::NpmScope => self.npm.get(lc(value).trim_start_matches('@')).map(|&t| self.hit(t, 0.75)),
+            K::NpmScope => self
+                .npm
+                .get(lc(value).trim_start_matches('@'))
+                .map(|&t| self.hit(t, 0.75)),
             K::PackageName => self.product_hit(self.packages.get(&lc(value))?, 0.8),
             K::BinaryName => self.product_hit(self.binaries.get(value.trim())?, 0.6),
             K::String => self.name(value, 0.2, 0.2),
-            K::Distributor => self.name(value, 0.0, 0.0).map(|h| Hit { strength: 0.0, ..h }),
+            K::Distributor => self
+                .name(value, 0.0, 0.0)
+                .map(|h| Hit { strength: 0.0, ..h }),
+            K::FirmwarePath => self.firmware.find(value).map(|t| self.hit(t, 0.85)),
             _ => None,
         }
     }
@@ -283,7 +351,75 @@ impl Matcher {
 
     fn product_hit(&self, product: &str, strength: f64) -> Option<Hit> {
         let (vendor, rule) = self.product_vendor.get(product)?;
-        Some(Hit { vendor: vendor.clone(), strength, rule: rule.clone(), product: Some(product.to_owned()) })
+        Some(Hit {
+            vendor: vendor.clone(),
+            strength,
+            rule: rule.clone(),
+            product: Some(product.to_owned()),
+        })
+    }
+}
+
+/// Compiled `firmware_paths`: one glob set over every vendor's patterns.
+#[derive(Default)]
+struct FirmwarePaths {
+    set: Option<globset::GlobSet>,
+    /// Per compiled glob: (target, pattern length) — the longest matching pattern wins.
+    targets: Vec<(usize, usize)>,
+}
+
+impl FirmwarePaths {
+    fn new(patterns: &[(String, usize)]) -> Self {
+        let mut b = globset::GlobSetBuilder::new();
+        let mut targets = Vec::new();
+        for (p, t) in patterns {
+            let p = p.trim_start_matches('/');
+            if p.is_empty() {
+                continue;
+            }
+            // `rtl_nic/` is a directory prefix; anything else is a glob on the relative path.
+            let glob = if p.ends_with('/') {
+                format!("{p}**")
+            } else {
+                p.to_owned()
+            };
+            // An invalid glob is skipped here (the rest of the rules still work).
+            let Ok(g) = globset::GlobBuilder::new(&glob)
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            b.add(g);
+            targets.push((*t, p.len()));
+        }
+        let set = if targets.is_empty() {
+            None
+        } else {
+            b.build().ok()
+        };
+        FirmwarePaths { set, targets }
+    }
+
+    /// The vendor target of a firmware path (`/lib/firmware/` or `/usr/lib/firmware/` prefixes
+    /// are dropped; the rest is matched as given).
+    fn find(&self, path: &str) -> Option<usize> {
+        let set = self.set.as_ref()?;
+        let p = path.trim();
+        let rel = [
+            "/usr/lib/firmware/",
+            "/lib/firmware/",
+            "usr/lib/firmware/",
+            "lib/firmware/",
+        ]
+        .iter()
+        .find_map(|pre| p.strip_prefix(pre))
+        .unwrap_or(p);
+        set.matches(rel)
+            .into_iter()
+            .filter_map(|i| self.targets.get(i))
+            .max_by_key(|(t, len)| (*len, std::cmp::Reverse(*t)))
+            .map(|(t, _)| *t)
     }
 }
 
@@ -318,7 +454,13 @@ pub fn split_url(url: &str) -> Option<(String, String)> {
     if let Some(p) = path.strip_prefix(':') {
         // `host:8080/x` is a port; `host:org/repo` is scp-style.
         let after_port = p.trim_start_matches(|c: char| c.is_ascii_digit());
-        path = if after_port.len() < p.len() && (after_port.is_empty() || after_port.starts_with('/')) { after_port } else { p };
+        path = if after_port.len() < p.len()
+            && (after_port.is_empty() || after_port.starts_with('/'))
+        {
+            after_port
+        } else {
+            p
+        };
     }
     if host.is_empty() || !host.contains('.') {
         return None;
@@ -334,7 +476,9 @@ pub fn code_host_org(host: &str, path: &str) -> Option<String> {
     }
     let mut segs = path.split('/').filter(|s| !s.is_empty());
     let mut org = segs.next()?;
-    if matches!(host, "sourceforge.net" | "pypi.org" | "pypi.python.org") && matches!(org, "projects" | "p" | "project") {
+    if matches!(host, "sourceforge.net" | "pypi.org" | "pypi.python.org")
+        && matches!(org, "projects" | "p" | "project")
+    {
         org = segs.next()?;
     }
     if host.ends_with("npmjs.com") && org == "package" {
@@ -361,19 +505,60 @@ mod tests {
 
     #[test]
     fn urls_split() {
-        assert_eq!(split_url("https://www.openssl.org/"), Some(("www.openssl.org".into(), "".into())));
-        assert_eq!(split_url("git+https://github.com/npm/cli.git"), Some(("github.com".into(), "npm/cli.git".into())));
-        assert_eq!(split_url("git@github.com:alibaba/nacos.git"), Some(("github.com".into(), "alibaba/nacos.git".into())));
-        assert_eq!(split_url("http://user@host.example.org:8080/x"), Some(("host.example.org".into(), "x".into())));
+        assert_eq!(
+            split_url("https://www.openssl.org/"),
+            Some(("www.openssl.org".into(), "".into()))
+        );
+        assert_eq!(
+            split_url("git+https://github.com/npm/cli.git"),
+            Some(("github.com".into(), "npm/cli.git".into()))
+        );
+        assert_eq!(
+            split_url("git@github.com:alibaba/nacos.git"),
+            Some(("github.com".into(), "alibaba/nacos.git".into()))
+        );
+        assert_eq!(
+            split_url("http://user@host.example.org:8080/x"),
+            Some(("host.example.org".into(), "x".into()))
+        );
         assert_eq!(split_url("not a url"), None);
-        assert_eq!(code_host_org("github.com", "alibaba/nacos.git").as_deref(), Some("github.com/alibaba"));
-        assert_eq!(code_host_org("sourceforge.net", "projects/zlib/files").as_deref(), Some("sourceforge.net/zlib"));
+        assert_eq!(
+            code_host_org("github.com", "alibaba/nacos.git").as_deref(),
+            Some("github.com/alibaba")
+        );
+        assert_eq!(
+            code_host_org("sourceforge.net", "projects/zlib/files").as_deref(),
+            Some("sourceforge.net/zlib")
+        );
         assert_eq!(code_host_org("example.org", "a/b"), None);
     }
 
     #[test]
+    fn firmware_paths_prefix_and_glob_longest_wins() {
+        let f = FirmwarePaths::new(&[
+            ("rtl_nic/".into(), 1),
+            ("iwlwifi-*".into(), 2),
+            ("intel/".into(), 2),
+            ("intel/ice/".into(), 3),
+            ("[bad".into(), 4),
+        ]);
+        assert_eq!(f.find("/lib/firmware/rtl_nic/rtl8168h-2.fw"), Some(1));
+        assert_eq!(
+            f.find("/usr/lib/firmware/iwlwifi-9000-pu-b0-jf-b0-46.ucode.xz"),
+            Some(2)
+        );
+        assert_eq!(f.find("intel/ice/ddp/ice.pkg"), Some(3));
+        assert_eq!(f.find("intel/ibt-12-16.sfi"), Some(2));
+        assert_eq!(f.find("brcm/iwlwifi-x.bin"), None);
+        assert_eq!(f.find("mediatek/mt7921.bin"), None);
+    }
+
+    #[test]
     fn emails() {
-        assert_eq!(email_address("Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>"), Some("pkg-openssl-devel@alioth-lists.debian.net"));
+        assert_eq!(
+            email_address("Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>"),
+            Some("pkg-openssl-devel@alioth-lists.debian.net")
+        );
         assert_eq!(email_address("jane@example.org"), Some("jane@example.org"));
         assert_eq!(email_address("Jane Doe"), None);
     }
