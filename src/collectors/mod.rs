@@ -17,6 +17,7 @@ use std::path::Path;
 
 pub mod dpkg;
 pub mod elf;
+pub mod firmware;
 pub mod hardware;
 pub mod linux_firmware;
 
@@ -29,6 +30,7 @@ pub static ALL: &[&dyn Collector] = &[
     &elf::Elf,
     &hardware::Hardware,
     &linux_firmware::LinuxFirmware,
+    &firmware::Firmware,
 ];
 
 /// When a collector runs.
