@@ -372,7 +372,7 @@ fn fmp_capsule_and_flash_descriptor_wrap_a_volume() {
 }
 
 #[test]
-fn squashfs_made_by_mksquashfs() {
+fn squashfs_made_by_mksquashfs_is_walked() {
     // Needs Debian's squashfs-tools; skipped when mksquashfs is not installed.
     let Ok(st) = std::process::Command::new("mksquashfs")
         .arg("-version")
@@ -383,21 +383,41 @@ fn squashfs_made_by_mksquashfs() {
     assert!(st.status.success());
     let d = tempfile::tempdir().unwrap();
     let src = d.path().join("src");
-    std::fs::create_dir_all(src.join("etc")).unwrap();
-    std::fs::write(src.join("etc/os-release"), "ID=test\n").unwrap();
+    std::fs::create_dir_all(src.join("lib/firmware/rtl_nic")).unwrap();
+    std::fs::create_dir_all(src.join("usr/bin")).unwrap();
+    let fw = fixtures().join("linux-firmware/debian-12/lib/firmware/rtl_nic/rtl8153a-4.fw");
+    std::fs::copy(fw, src.join("lib/firmware/rtl_nic/rtl8153a-4.fw")).unwrap();
+    // A file of several 128 KiB blocks plus a fragment, with a banner at its end.
+    let mut big: Vec<u8> = (0..400_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    big.extend_from_slice(b"\0Linux version 5.15.0-squash (b@h) #1\n");
+    std::fs::write(src.join("usr/bin/big"), &big).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", src.join("usr/bin/link")).unwrap();
     let root = d.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
-    let st = std::process::Command::new("mksquashfs")
-        .arg(&src)
-        .arg(root.join("rootfs.bin"))
-        .args(["-noappend", "-quiet", "-comp", "gzip"])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let r = scan_json(&["--root", root.to_str().unwrap()]);
-    let fs = component(&r, "firmware:/rootfs.bin")["properties"]["filesystems"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(fs.starts_with("squashfs 4.0 gzip (3 inodes"), "{fs}");
+    for comp in ["gzip", "xz"] {
+        let st = std::process::Command::new("mksquashfs")
+            .arg(&src)
+            .arg(root.join(format!("rootfs-{comp}.bin")))
+            .args(["-noappend", "-quiet", "-comp", comp])
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+    }
+    let r = scan_json(&["--root", root.to_str().unwrap(), "--rules", &rules()]);
+    for comp in ["gzip", "xz"] {
+        let id = format!("firmware:/rootfs-{comp}.bin");
+        let fs = component(&r, &id)["properties"]["filesystems"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(fs.starts_with(&format!("squashfs 4.0 {comp} (")), "{fs}");
+        assert_eq!(
+            component(&r, &format!("{id}!lib/firmware/rtl_nic/rtl8153a-4.fw"))["vendor"]["id"],
+            "realtek"
+        );
+        component(&r, &format!("{id}!linux@5.15.0-squash"));
+    }
+    assert_eq!(r["errors"], serde_json::json!([]));
 }

@@ -13,13 +13,15 @@
 //! sections, archive entries), [`MAX_IMAGE`] bytes of input (memory-mapped). Going past a
 //! limit, or a structure claiming bytes that are not there (a volume longer than the file, a
 //! squashfs claiming a terabyte, a decompression bomb), is an error entry next to what was
-//! found. Squashfs filesystems are identified from their superblock (size, compressor, inode
-//! count); their files are not yet walked. Candidates: files whose first bytes carry one of
+//! found. Squashfs filesystems ([`squashfs`]) and cpio archives are walked: their
+//! `lib/firmware` files become components and every file's contents are scanned in turn
+//! (package databases inside them are not read yet). Candidates: files whose first bytes carry one of
 //! the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
 //! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`.
 
 pub mod archive;
 pub mod fdt;
+pub mod squashfs;
 pub mod uefi;
 
 use super::{Candidate, Collected, Collector, Context};
@@ -325,7 +327,7 @@ impl<'p> Walker<'p> {
                         4
                     })
                 }
-                6 => self.squashfs(s, &here),
+                6 => self.squashfs(s, depth, &here),
                 7 | 8 => self.cpio(s, depth, &here),
                 12..=14 => uefi::capsule(self, s, depth, &here),
                 15 => uefi::flash_descriptor(self, s, depth, &here),
@@ -379,7 +381,7 @@ impl<'p> Walker<'p> {
         }
     }
 
-    fn squashfs(&mut self, b: &[u8], at: &str) -> Option<usize> {
+    fn squashfs(&mut self, b: &[u8], depth: usize, at: &str) -> Option<usize> {
         match archive::squashfs(b)? {
             Ok(sb) => {
                 self.format("squashfs");
@@ -391,12 +393,64 @@ impl<'p> Walker<'p> {
                     sb.inodes,
                     sb.bytes_used
                 ));
-                Some(sb.bytes_used as usize)
+                let used = sb.bytes_used as usize;
+                self.squashfs_files(b, sb, depth, at);
+                Some(used)
             }
             Err(e) => {
                 self.format("squashfs");
                 self.error(at, e);
                 Some(b.len())
+            }
+        }
+    }
+
+    /// Walk the files of a squashfs: firmware paths are noted, contents are scanned.
+    fn squashfs_files(&mut self, b: &[u8], sb: archive::Squashfs, depth: usize, at: &str) {
+        if depth + 1 > MAX_DEPTH {
+            self.error(
+                at,
+                format!("containers nested deeper than {MAX_DEPTH} levels; not followed"),
+            );
+            return;
+        }
+        let mut fs = match squashfs::Reader::new(b, sb) {
+            Ok(r) => r,
+            Err(e) => return self.error(at, format!("squashfs: {e}")),
+        };
+        let (files, err) = fs.files(MAX_ENTRIES.saturating_sub(self.entries));
+        self.entries += files.len();
+        if let Some(e) = err {
+            self.error(at, format!("squashfs: {e}"));
+        }
+        for f in &files {
+            self.note_file(&f.path);
+            if self.left == 0 {
+                self.error(
+                    at,
+                    format!(
+                        "expansion budget of {MAX_EXPANDED} bytes spent; remaining files not read"
+                    ),
+                );
+                break;
+            }
+            match fs.read(f, self.left) {
+                Ok(data) => {
+                    self.left = self.left.saturating_sub(data.len() as u64);
+                    if !data.is_empty() {
+                        self.scan(&data, depth + 1, &format!("{at}/{}", f.path));
+                    }
+                }
+                Err(e) => self.error(at, format!("squashfs file {}: {e}", f.path)),
+            }
+        }
+    }
+
+    fn note_file(&mut self, name: &str) {
+        let name = name.trim_start_matches("./").trim_start_matches('/');
+        for pre in ["lib/firmware/", "usr/lib/firmware/"] {
+            if let Some(rel) = name.strip_prefix(pre).filter(|r| !r.is_empty()) {
+                self.f.firmware_files.insert(rel.to_owned());
             }
         }
     }
@@ -413,12 +467,8 @@ impl<'p> Walker<'p> {
             self.error(at, e);
         }
         for e in entries.iter().filter(|e| e.regular) {
+            self.note_file(&e.name);
             let name = e.name.trim_start_matches("./").trim_start_matches('/');
-            for pre in ["lib/firmware/", "usr/lib/firmware/"] {
-                if let Some(rel) = name.strip_prefix(pre).filter(|r| !r.is_empty()) {
-                    self.f.firmware_files.insert(rel.to_owned());
-                }
-            }
             if !e.data.is_empty() {
                 self.scan(e.data, depth + 1, &format!("{at}/{name}"));
             }
