@@ -477,6 +477,33 @@ impl<'p> Walker<'p> {
     }
 }
 
+/// An x86 boot image (bzImage): the setup header (`HdrS` at 0x202, boot protocol 2.00+)
+/// points at the kernel version string (`kernel_version` at 0x20e), so the version is read
+/// without unpacking the kernel.
+pub fn bzimage(w: &mut Walker<'_>, b: &[u8]) {
+    if b.get(0x202..0x206) != Some(b"HdrS") || rd::u16le(b, 0x206).map_or(true, |v| v < 0x200) {
+        return;
+    }
+    let Some(ptr) = rd::u16le(b, 0x20e).filter(|&p| p != 0) else {
+        return;
+    };
+    let s = b.get(0x200 + ptr as usize..).unwrap_or(&[]);
+    let text: String = s
+        .iter()
+        .take(256)
+        .take_while(|&&c| (0x20..0x7f).contains(&c))
+        .map(|&c| c as char)
+        .collect();
+    if let Some(v) = text
+        .split_whitespace()
+        .next()
+        .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        w.format("linux-bzimage");
+        w.f.kernels.insert(crate::text::sanitize(v));
+    }
+}
+
 /// The holder in a copyright line: `Copyright (c) 2006 - 2019, Intel Corporation. All rights
 /// reserved.` → `Intel Corporation`.
 pub fn copyright_holder(line: &str) -> Option<String> {
@@ -554,6 +581,7 @@ impl Collector for Firmware {
             Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
         };
         let mut w = Walker::new(c.path);
+        bzimage(&mut w, &bytes);
         w.scan(&bytes, 0, "");
         // A file offered by name alone that holds nothing recognisable is not firmware.
         if w.f.formats.is_empty()
@@ -797,6 +825,21 @@ mod tests {
                 w.scan(&m[..i], 0, "");
             }
         }
+    }
+
+    #[test]
+    fn bzimage_version_from_the_setup_header() {
+        let mut b = vec![0u8; 0x1000];
+        b[0x202..0x206].copy_from_slice(b"HdrS");
+        b[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+        b[0x20e..0x210].copy_from_slice(&0x0300u16.to_le_bytes());
+        b[0x500..0x51e].copy_from_slice(b"6.1.0-27-amd64 (debian-kernel@");
+        let mut w = Walker::new("/vmlinuz");
+        bzimage(&mut w, &b);
+        assert!(w.f.kernels.contains("6.1.0-27-amd64"));
+        b[0x20e] = 0xff;
+        b[0x20f] = 0xff;
+        bzimage(&mut Walker::new("/v"), &b);
     }
 
     #[test]
