@@ -339,6 +339,19 @@ impl<'p> Walker<'p> {
         }
     }
 
+    /// Read only text (version banners, copyright lines) from `b`: for data whose structure
+    /// another parser walks (decompressed UEFI sections).
+    pub fn text(&mut self, b: &[u8]) {
+        let Some(ac) = magic() else { return };
+        for m in ac.find_iter(b) {
+            match m.pattern().as_usize() {
+                9 => self.banner(&b[m.start()..]),
+                p @ (10 | 11) => self.copyright(&b[m.start()..], p == 11),
+                _ => {}
+            }
+        }
+    }
+
     fn banner(&mut self, b: &[u8]) {
         let line: Vec<u8> = b
             .iter()

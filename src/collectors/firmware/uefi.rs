@@ -211,6 +211,7 @@ fn guided(w: &mut Walker<'_>, body: &[u8], whole: &[u8], depth: usize, m: &mut M
             return;
         }
         if let Some(out) = w.unpack("lzma", data, at) {
+            w.text(&out);
             sections(w, &out, depth + 1, m, at);
         }
     } else if g == CRC32_GUID || rd::u16le(body, 18).is_some_and(|a| a & 0x01 == 0) {
