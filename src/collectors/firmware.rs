@@ -3,7 +3,9 @@
 //! (gzip, xz, LZMA, zstd, cpio/initramfs, squashfs: [`archive`]), found by signature.
 //!
 //! Each image becomes a `firmware` component (evidence: the device tree's root `compatible`
-//! strings, copyright holders named in the image) with child components for the UEFI modules
+//! strings, and the copyright holders named most often inside UEFI volumes — a kernel or a
+//! root filesystem names hundreds of contributors, so there they are not read) with child
+//! components for the UEFI modules
 //! (FFS files with a PE32/TE image or a user-interface name; name, version, GUID), FIT images,
 //! Linux kernels (version banner) and `lib/firmware` files found in embedded archives, linked
 //! by `contains` relationships.
@@ -17,7 +19,8 @@
 //! `lib/firmware` files become components and every file's contents are scanned in turn
 //! (package databases inside them are not read yet). Candidates: files whose first bytes carry one of
 //! the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
-//! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`.
+//! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`. bzip2, lz4, jffs2, cramfs, UBI,
+//! ext2/3/4, zip, tar, 7z and Android boot images are recognised and recorded, not unpacked.
 
 pub mod archive;
 pub mod fdt;
@@ -138,8 +141,8 @@ pub struct Findings {
     pub uimages: Vec<Vec<(String, String)>>,
     /// Linux version banners.
     pub kernels: BTreeSet<String>,
-    /// Copyright holders.
-    pub holders: BTreeSet<String>,
+    /// Copyright holders named in UEFI code, with how often.
+    pub holders: std::collections::BTreeMap<String, usize>,
     /// Embedded filesystems described.
     pub filesystems: Vec<String>,
     /// `lib/firmware/…` files inside embedded archives (relative path).
@@ -158,6 +161,8 @@ pub struct Walker<'p> {
     entries: usize,
     failed: usize,
     entries_reported: bool,
+    /// Set while scanning data that belongs to a UEFI structure (copyright lines count there).
+    pub in_uefi: bool,
 }
 
 fn magic() -> &'static Option<AhoCorasick> {
@@ -180,6 +185,17 @@ fn magic() -> &'static Option<AhoCorasick> {
             &uefi::EFI_CAPSULE_GUID,
             &uefi::UX_CAPSULE_GUID,
             &[0x5a, 0xa5, 0xf0, 0x0f],
+            // Recognised, recorded; only LZMA-alone is unpacked.
+            &[0x5d, 0x00, 0x00],
+            b"BZh",
+            &[0x04, 0x22, 0x4d, 0x18],
+            &[0x85, 0x19],
+            &[0x45, 0x3d, 0xcd, 0x28],
+            b"UBI#",
+            b"PK\x03\x04",
+            b"ustar",
+            b"7z\xbc\xaf\x27\x1c",
+            b"ANDROID!",
         ];
         AhoCorasick::new(pats).ok()
     })
@@ -195,6 +211,7 @@ impl<'p> Walker<'p> {
             entries: 0,
             failed: 0,
             entries_reported: false,
+            in_uefi: false,
         }
     }
 
@@ -287,6 +304,24 @@ impl<'p> Walker<'p> {
         }
         let Some(ac) = magic() else { return };
         let mut skip_until = 0usize;
+        // Copyright lines count only inside UEFI structures (in a kernel or a root filesystem
+        // they name hundreds of contributors, not the maker): kept until the ranges are known.
+        let mut texts: Vec<(usize, bool)> = Vec::new();
+        let mut uefi_ranges: Vec<(usize, usize)> = Vec::new();
+        let mut once: BTreeSet<usize> = BTreeSet::new();
+        if b.get(1080..1082) == Some(&[0x53, 0xef][..])
+            && rd::u32le(b, 1024 + 24).is_some_and(|l| l <= 6)
+        {
+            let blocks = rd::u32le(b, 1024 + 4).unwrap_or(0) as u64;
+            let bs = 1024u64 << rd::u32le(b, 1024 + 24).unwrap_or(0);
+            self.detected(
+                "ext",
+                &format!(
+                    "ext2/3/4 filesystem ({} bytes) at {at}@0x0 (not unpacked)",
+                    blocks * bs
+                ),
+            );
+        }
         for m in ac.find_iter(b) {
             let pos = m.start();
             let pat = m.pattern().as_usize();
@@ -297,7 +332,9 @@ impl<'p> Walker<'p> {
                     continue;
                 }
                 10 | 11 => {
-                    self.copyright(&b[pos..], pat == 11);
+                    if texts.len() < 4096 {
+                        texts.push((pos, pat == 11));
+                    }
                     continue;
                 }
                 _ => {}
@@ -305,6 +342,7 @@ impl<'p> Walker<'p> {
             let start = match pat {
                 0 => pos.checked_sub(40),
                 15 => pos.checked_sub(16),
+                23 => pos.checked_sub(257),
                 _ => Some(pos),
             };
             let Some(start) = start.filter(|&s| s >= skip_until) else {
@@ -319,9 +357,22 @@ impl<'p> Walker<'p> {
                 0 => uefi::volume(self, s, depth, &here),
                 1 => fdt::uimage(self, s, depth, &here),
                 2 => fdt::tree(self, s, depth, &here),
-                3..=5 => {
-                    let kind = ["gzip", "xz", "zstd"][pat - 3];
-                    self.unpack(kind, s, &here).map(|out| {
+                3..=5 | 16 => {
+                    let kind = match pat {
+                        3 => "gzip",
+                        4 => "xz",
+                        5 => "zstd",
+                        _ => "lzma",
+                    };
+                    if pat == 16 && !lzma_header(s) {
+                        continue;
+                    }
+                    let out = self.unpack(kind, s, &here);
+                    if out.is_none() && pat == 16 {
+                        // lzma-rs refuses a stream of unknown size followed by other data.
+                        self.detected("lzma", &format!("lzma stream at {here} (not unpacked)"));
+                    }
+                    out.map(|out| {
                         self.scan(&out, depth + 1, &format!("{here}/{kind}"));
                         // The stream's own length is not known from the output; skip its magic.
                         4
@@ -331,16 +382,42 @@ impl<'p> Walker<'p> {
                 7 | 8 => self.cpio(s, depth, &here),
                 12..=14 => uefi::capsule(self, s, depth, &here),
                 15 => uefi::flash_descriptor(self, s, depth, &here),
+                17..=25 => {
+                    if let Some(what) = recognise(pat, s) {
+                        let kind = what.split_whitespace().next().unwrap_or("");
+                        // Formats made of many records (file-system nodes, archive members) are
+                        // recorded once per blob.
+                        if !matches!(pat, 19 | 21 | 22 | 23) || once.insert(pat) {
+                            self.detected(kind, &format!("{what} at {here} (not unpacked)"));
+                        }
+                    }
+                    None
+                }
                 _ => None,
             };
             if let Some(n) = used {
+                if matches!(pat, 0 | 12..=15) {
+                    uefi_ranges.push((start, start.saturating_add(n)));
+                }
                 skip_until = start.saturating_add(n.max(1));
+            }
+        }
+        for (pos, utf16) in texts {
+            if self.in_uefi || uefi_ranges.iter().any(|(a, z)| (*a..*z).contains(&pos)) {
+                self.copyright(&b[pos..], utf16);
             }
         }
     }
 
-    /// Read only text (version banners, copyright lines) from `b`: for data whose structure
-    /// another parser walks (decompressed UEFI sections).
+    fn detected(&mut self, kind: &str, what: &str) {
+        self.format(kind);
+        if self.f.filesystems.len() < 64 {
+            self.f.filesystems.push(what.to_owned());
+        }
+    }
+
+    /// Read only text (version banners, copyright lines) from `b`: for UEFI data whose
+    /// structure another parser walks (decompressed sections).
     pub fn text(&mut self, b: &[u8]) {
         let Some(ac) = magic() else { return };
         for m in ac.find_iter(b) {
@@ -373,7 +450,7 @@ impl<'p> Walker<'p> {
     }
 
     fn copyright(&mut self, b: &[u8], utf16: bool) {
-        if self.f.holders.len() >= MAX_HOLDERS {
+        if self.f.holders.len() >= MAX_HOLDERS * 4 {
             return;
         }
         let text: String = if utf16 {
@@ -390,7 +467,7 @@ impl<'p> Walker<'p> {
                 .collect()
         };
         if let Some(h) = copyright_holder(&text) {
-            self.f.holders.insert(h);
+            *self.f.holders.entry(h).or_default() += 1;
         }
     }
 
@@ -487,6 +564,57 @@ impl<'p> Walker<'p> {
             }
         }
         Some(used)
+    }
+}
+
+/// An LZMA-alone header that looks real: properties 0x5d, a power-of-two dictionary of 64 KiB
+/// to 64 MiB, and an unpacked size that is unknown or under 4 GiB.
+fn lzma_header(s: &[u8]) -> bool {
+    let dict = rd::u32le(s, 1).unwrap_or(0);
+    let size = rd::u64le(s, 5).unwrap_or(0);
+    dict.is_power_of_two()
+        && (1 << 16..=1 << 26).contains(&dict)
+        && (size == u64::MAX || (1..1 << 32).contains(&size))
+}
+
+/// Formats recognised but not unpacked; `None` for a chance match.
+fn recognise(pat: usize, s: &[u8]) -> Option<String> {
+    match pat {
+        17 => (s.get(3).is_some_and(|c| (b'1'..=b'9').contains(c))
+            && s.get(4..10) == Some(b"1AY&SY"))
+        .then(|| "bzip2 stream".into()),
+        18 => s
+            .get(4)
+            .is_some_and(|f| f & 0xc0 == 0x40)
+            .then(|| "lz4 frame".into()),
+        19 => {
+            // Two consecutive jffs2 nodes of known types.
+            let node = |o: usize| {
+                let ty = rd::u16le(s, o + 2)?;
+                let len = rd::u32le(s, o + 4)? as usize;
+                (s.get(o..o + 2) == Some(&[0x85, 0x19][..])
+                    && matches!(
+                        ty,
+                        0xe001 | 0xe002 | 0x2003 | 0x2004 | 0x2006 | 0xe008 | 0xe009
+                    )
+                    && (12..1 << 20).contains(&len))
+                .then_some(len)
+            };
+            let first = node(0)?;
+            node(first.div_ceil(4) * 4).map(|_| "jffs2 filesystem".into())
+        }
+        20 => (s.get(16..32) == Some(b"Compressed ROMFS"))
+            .then(|| format!("cramfs filesystem ({} bytes)", rd::u32le(s, 4).unwrap_or(0))),
+        21 => (s.get(4) == Some(&1)).then(|| "ubi image".into()),
+        22 => (rd::u16le(s, 26).is_some_and(|n| (1..=1024).contains(&n)))
+            .then(|| "zip archive".into()),
+        23 => matches!(s.get(257..263), Some(b"ustar\0") | Some(b"ustar "))
+            .then(|| "tar archive".into()),
+        24 => Some("7z archive".into()),
+        25 => rd::u32le(s, 8)
+            .filter(|&n| n > 0)
+            .map(|n| format!("android boot image (kernel {n} bytes)")),
+        _ => None,
     }
 }
 
@@ -654,9 +782,24 @@ pub fn components(path: &str, f: Findings) -> Collected {
                 .or_insert_with(|| crate::text::sanitize(m));
         }
     }
-    for h in &f.holders {
+    // The holders named most often (at least a quarter as often as the first): a vendor BIOS
+    // names its maker in many modules, the reference code it builds on in a few.
+    let most = f.holders.values().copied().max().unwrap_or(0);
+    let mut holders: Vec<(&String, &usize)> =
+        f.holders.iter().filter(|(_, &n)| n * 4 >= most).collect();
+    holders.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    for (h, _) in holders.iter().take(MAX_HOLDERS) {
         top.add_evidence(EvidenceKind::CopyrightHolder, h, path);
     }
+    top.set_property(
+        "copyright-holders",
+        holders
+            .iter()
+            .take(MAX_HOLDERS)
+            .map(|(h, n)| format!("{h} ({n})"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
     let child = |c: Component, out: &mut Collected| {
         out.relationships.push(Relationship {
             from: top.id.clone(),
@@ -853,6 +996,48 @@ mod tests {
         b[0x20e] = 0xff;
         b[0x20f] = 0xff;
         bzimage(&mut Walker::new("/v"), &b);
+    }
+
+    #[test]
+    fn recognised_formats_and_copyright_only_in_uefi() {
+        let mut blob = vec![0u8; 512];
+        blob[257..263].copy_from_slice(b"ustar\0");
+        blob.extend_from_slice(b"BZh91AY&SY and then some bzip2 bits");
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.resize(30, 0);
+        zip[26] = 6;
+        blob.extend_from_slice(&zip);
+        blob.extend_from_slice(b"Copyright (c) 2024 Kernel Contributor Corp. All rights reserved.");
+        let mut w = Walker::new("/b");
+        w.scan(&blob, 0, "");
+        assert!(
+            ["tar", "bzip2", "zip"]
+                .iter()
+                .all(|f| w.f.formats.contains(*f)),
+            "{:?}",
+            w.f.formats
+        );
+        assert!(
+            w.f.holders.is_empty(),
+            "copyright outside UEFI must not count"
+        );
+        // The same line inside a volume counts.
+        let mut fv = lzma_volume();
+        // Grow the volume by free space (0xff) that holds the line, then fix the checksum.
+        let mut tail = vec![0xffu8; 128];
+        let line = b"Copyright (C) 2019 American Megatrends, Inc.";
+        tail[64..64 + line.len()].copy_from_slice(line);
+        fv.extend_from_slice(&tail);
+        let len = fv.len() as u64;
+        fv[32..40].copy_from_slice(&len.to_le_bytes());
+        fv[50..52].fill(0);
+        let sum = fv[..72].chunks_exact(2).fold(0u16, |s, w| {
+            s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+        });
+        fv[50..52].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
+        let mut w = Walker::new("/fv");
+        w.scan(&fv, 0, "");
+        assert_eq!(w.f.holders.get("American Megatrends, Inc"), Some(&1));
     }
 
     #[test]

@@ -34,6 +34,14 @@ pub const UX_CAPSULE_GUID: [u8; 16] = [
     0x62, 0x81, 0x8c, 0x3b, 0x8c, 0x18, 0xa4, 0x46, 0xae, 0xc9, 0xbe, 0x43, 0xf1, 0xd6, 0x56, 0x97,
 ];
 
+/// Scan data that belongs to a UEFI structure.
+fn scan_uefi(w: &mut Walker<'_>, b: &[u8], depth: usize, at: &str) {
+    let prev = w.in_uefi;
+    w.in_uefi = true;
+    w.scan(b, depth, at);
+    w.in_uefi = prev;
+}
+
 /// Format a GUID in registry form.
 pub fn guid(b: &[u8]) -> String {
     let (Some(a), Some(b1), Some(c), Some(d)) = (
@@ -190,7 +198,7 @@ pub fn sections(w: &mut Walker<'_>, b: &[u8], depth: usize, m: &mut Module, at: 
                 if depth + 1 > super::MAX_DEPTH {
                     w.error(at, "volumes nested deeper than the limit");
                 } else if volume(w, body, depth + 1, at).is_none() {
-                    w.scan(body, depth + 1, at);
+                    scan_uefi(w, body, depth + 1, at);
                 }
             }
             _ => {}
@@ -245,7 +253,7 @@ pub fn capsule(w: &mut Walker<'_>, b: &[u8], depth: usize, at: &str) -> Option<u
     if g == FMP_CAPSULE_GUID {
         fmp(w, body, depth, at);
     } else {
-        w.scan(body, depth + 1, at);
+        scan_uefi(w, body, depth + 1, at);
     }
     Some(cap.len())
 }
@@ -268,7 +276,7 @@ fn fmp(w: &mut Walker<'_>, b: &[u8], depth: usize, at: &str) {
             continue;
         };
         if i < drivers as usize {
-            w.scan(item, depth + 1, at);
+            scan_uefi(w, item, depth + 1, at);
             continue;
         }
         let (Some(v), Some(tid), Some(size)) =
@@ -283,7 +291,7 @@ fn fmp(w: &mut Walker<'_>, b: &[u8], depth: usize, at: &str) {
         };
         w.f.fmp_images.insert(guid(tid));
         match item.get(hs..hs.saturating_add(size as usize)) {
-            Some(img) => w.scan(img, depth + 1, at),
+            Some(img) => scan_uefi(w, img, depth + 1, at),
             None => w.error(
                 at,
                 format!("FMP payload {} claims {size} bytes past the end", guid(tid)),
@@ -328,7 +336,7 @@ pub fn flash_descriptor(w: &mut Walker<'_>, b: &[u8], depth: usize, at: &str) ->
         w.f.regions.push(format!("{name}:{base:#x}-{limit:#x}"));
         if *name == "bios" || *name == "bios2" {
             match b.get(base..=limit) {
-                Some(region) => w.scan(region, depth + 1, at),
+                Some(region) => scan_uefi(w, region, depth + 1, at),
                 None => w.error(
                     at,
                     format!("{name} region {base:#x}-{limit:#x} is past the end of the image"),
