@@ -172,3 +172,37 @@ fn corrupt_sysfs_gives_errors_not_a_crash() {
     assert_eq!(i350["properties"]["driver"], "passwd");
     assert_eq!(r["components"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn capture_script_round_trip_on_this_machine() {
+    // Runs fixtures/hardware/capture.sh on the machine running the tests (skipped without a
+    // PCI bus in /sys, as in some containers) and compares with /sys itself.
+    let Ok(slots) = std::fs::read_dir("/sys/bus/pci/devices") else {
+        return;
+    };
+    let slots = slots.count() as u64;
+    if slots == 0 {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("sh")
+        .arg(fixtures().join("hardware/capture.sh"))
+        .arg(d.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let r = scan_json(&["--root", d.path().to_str().unwrap(), "--hardware"]);
+    let pci: u64 = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ecosystem"] == "pci")
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(pci, slots);
+    assert!(r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["ecosystem"] == "cpu"));
+}
