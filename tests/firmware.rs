@@ -283,6 +283,8 @@ fn uimage_with_gzipped_initramfs_holding_firmware_and_a_kernel() {
         fixtures().join("linux-firmware/debian-12/lib/firmware/rtl_nic/rtl8153a-4.fw"),
     )
     .unwrap();
+    let status = std::fs::read(fixtures().join("dpkg/debian-12/var/lib/dpkg/status")).unwrap();
+    let os_release = std::fs::read(fixtures().join("dpkg/debian-12/usr/lib/os-release")).unwrap();
     let cpio = newc(&[
         ("lib/", b""),
         ("lib/firmware/rtl_nic/rtl8153a-4.fw", &fw),
@@ -290,6 +292,8 @@ fn uimage_with_gzipped_initramfs_holding_firmware_and_a_kernel() {
             "boot/banner",
             b"\0Linux version 5.10.110 (builder@host) (gcc 10) #1 SMP\n",
         ),
+        ("var/lib/dpkg/status", &status),
+        ("usr/lib/os-release", &os_release),
     ]);
     let img = uimage("ramdisk of a camera", 1, &gzip(&cpio));
     let r = scan_one("uRamdisk", &img);
@@ -306,6 +310,24 @@ fn uimage_with_gzipped_initramfs_holding_firmware_and_a_kernel() {
     );
     let blob = component(&r, "firmware:/uRamdisk!lib/firmware/rtl_nic/rtl8153a-4.fw");
     assert_eq!(blob["vendor"]["id"], "realtek");
+    // The package database of the embedded root is read as a nested root.
+    let z = component(&r, "firmware:/uRamdisk!deb:zlib1g@1:1.2.13.dfsg-1");
+    assert_eq!(
+        z["purl"],
+        "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib"
+    );
+    assert!(
+        z["locations"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("/uRamdisk@0x0/gzip@0x0!/var/lib/dpkg/status"),
+        "{z}"
+    );
+    assert!(r["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["from"] == "firmware:/uRamdisk" && e["to"] == z["id"]));
     assert_eq!(r["errors"], serde_json::json!([]));
 }
 
@@ -394,6 +416,12 @@ fn squashfs_made_by_mksquashfs_is_walked() {
     big.extend_from_slice(b"\0Linux version 5.15.0-squash (b@h) #1\n");
     std::fs::write(src.join("usr/bin/big"), &big).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", src.join("usr/bin/link")).unwrap();
+    std::fs::create_dir_all(src.join("var/lib/dpkg")).unwrap();
+    std::fs::copy(
+        fixtures().join("dpkg/debian-12/var/lib/dpkg/status"),
+        src.join("var/lib/dpkg/status"),
+    )
+    .unwrap();
     let root = d.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
     for comp in ["gzip", "xz"] {
@@ -418,6 +446,7 @@ fn squashfs_made_by_mksquashfs_is_walked() {
             "realtek"
         );
         component(&r, &format!("{id}!linux@5.15.0-squash"));
+        component(&r, &format!("{id}!deb:hostname@3.23+nmu1"));
     }
     assert_eq!(r["errors"], serde_json::json!([]));
 }

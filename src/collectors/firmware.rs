@@ -17,13 +17,15 @@
 //! squashfs claiming a terabyte, a decompression bomb), is an error entry next to what was
 //! found. Squashfs filesystems ([`squashfs`]) and cpio archives are walked: their
 //! `lib/firmware` files become components and every file's contents are scanned in turn
-//! (package databases inside them are not read yet). Candidates: files whose first bytes carry one of
+//! and the package databases inside them are read by the database collectors ([`nested`]).
+//! Candidates: files whose first bytes carry one of
 //! the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
 //! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`. bzip2, lz4, jffs2, cramfs, UBI,
 //! ext2/3/4, zip, tar, 7z and Android boot images are recognised and recorded, not unpacked.
 
 pub mod archive;
 pub mod fdt;
+pub mod nested;
 pub mod signature;
 pub mod squashfs;
 pub mod text;
@@ -49,6 +51,8 @@ pub const MAX_EXPANDED: u64 = 256 << 20;
 pub const MAX_ENTRIES: usize = 50_000;
 /// Failed decompression attempts (chance signature matches) before giving up on payloads.
 pub(crate) const MAX_FAILED: usize = 512;
+/// Bytes of package-database files kept from one image's embedded filesystems.
+pub const MAX_KEPT: u64 = 64 << 20;
 /// Copyright holders kept per image.
 pub(crate) const MAX_HOLDERS: usize = 16;
 
@@ -114,7 +118,7 @@ impl Collector for Firmware {
     fn matches_head(&self, head: &[u8]) -> bool {
         sniff(head)
     }
-    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         if c.size > MAX_IMAGE {
             return Collected::error(
                 c.path,
@@ -131,6 +135,7 @@ impl Collector for Firmware {
             Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
         };
         let mut w = Walker::new(c.path);
+        w.keep = Some(&nested::wanted);
         bzimage(&mut w, &bytes);
         w.scan(&bytes, 0, "");
         // A file offered by name alone that holds nothing recognisable is not firmware.
@@ -140,7 +145,10 @@ impl Collector for Firmware {
         {
             return Collected::default();
         }
-        components(c.path, w.f)
+        let kept = std::mem::take(&mut w.f.kept);
+        let mut out = components(c.path, w.f);
+        out.extend(nested::collect(c.path, kept, ctx.options));
+        out
     }
 }
 

@@ -77,6 +77,9 @@ pub struct Findings {
     pub filesystems: Vec<String>,
     /// `lib/firmware/…` files inside embedded archives (relative path).
     pub firmware_files: BTreeSet<String>,
+    /// Files of embedded filesystems kept for the package-database collectors:
+    /// (filesystem location, path inside it, contents).
+    pub kept: Vec<(String, String, Vec<u8>)>,
     /// Problems, with where.
     pub errors: Vec<String>,
 }
@@ -93,6 +96,10 @@ pub struct Walker<'p> {
     entries_reported: bool,
     /// Set while scanning data that belongs to a UEFI structure (copyright lines count there).
     pub in_uefi: bool,
+    /// Which files of an embedded filesystem to keep for the package-database collectors
+    /// (by their path in that filesystem, `/var/lib/dpkg/status`).
+    pub keep: Option<&'p (dyn Fn(&str) -> bool + Sync)>,
+    kept_bytes: u64,
 }
 
 impl<'p> Walker<'p> {
@@ -106,6 +113,8 @@ impl<'p> Walker<'p> {
             failed: 0,
             entries_reported: false,
             in_uefi: false,
+            keep: None,
+            kept_bytes: 0,
         }
     }
 
@@ -180,7 +189,7 @@ impl<'p> Walker<'p> {
             "none" => self.scan(data, depth, at),
             "gzip" | "lzma" | "xz" | "zstd" => {
                 if let Some(out) = self.unpack(compression, data, at) {
-                    self.scan(&out, depth, at);
+                    self.scan(&out, depth, &format!("{at}/{compression}"));
                 }
             }
             _ => {}
@@ -366,6 +375,7 @@ impl<'p> Walker<'p> {
             match fs.read(f, self.left) {
                 Ok(data) => {
                     self.left = self.left.saturating_sub(data.len() as u64);
+                    self.keep_file(at, &f.path, &data);
                     if !data.is_empty() {
                         self.scan(&data, depth + 1, &format!("{at}/{}", f.path));
                     }
@@ -373,6 +383,27 @@ impl<'p> Walker<'p> {
                 Err(e) => self.error(at, format!("squashfs file {}: {e}", f.path)),
             }
         }
+    }
+
+    /// Keep a file of the embedded filesystem at `fs` when the package-database collectors
+    /// want it (at most [`super::MAX_KEPT`] bytes in all).
+    fn keep_file(&mut self, fs: &str, name: &str, data: &[u8]) {
+        let path = format!("/{}", name.trim_start_matches("./").trim_start_matches('/'));
+        if !self.keep.is_some_and(|k| k(&path)) {
+            return;
+        }
+        if self.kept_bytes + data.len() as u64 > super::MAX_KEPT {
+            self.error(
+                fs,
+                format!(
+                    "{path}: over the {} byte limit for package databases",
+                    super::MAX_KEPT
+                ),
+            );
+            return;
+        }
+        self.kept_bytes += data.len() as u64;
+        self.f.kept.push((fs.to_owned(), path, data.to_vec()));
     }
 
     fn note_file(&mut self, name: &str) {
@@ -397,6 +428,7 @@ impl<'p> Walker<'p> {
         }
         for e in entries.iter().filter(|e| e.regular) {
             self.note_file(&e.name);
+            self.keep_file(at, &e.name, e.data);
             let name = e.name.trim_start_matches("./").trim_start_matches('/');
             if !e.data.is_empty() {
                 self.scan(e.data, depth + 1, &format!("{at}/{name}"));
