@@ -16,10 +16,9 @@
 //! limit, or a structure claiming bytes that are not there (a volume longer than the file, a
 //! squashfs claiming a terabyte, a decompression bomb), is an error entry next to what was
 //! found. Squashfs filesystems ([`squashfs`]) and cpio archives are walked: their
-//! `lib/firmware` files become components and every file's contents are scanned in turn
-//! and the package databases inside them are read by the database collectors ([`nested`]).
-//! Candidates: files whose first bytes carry one of
-//! the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
+//! `lib/firmware` files become components, every file's contents are scanned in turn, and the
+//! package databases inside them are read by the database collectors ([`nested`]).
+//! Candidates: files whose first bytes carry one of the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
 //! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`. bzip2, lz4, jffs2, cramfs, UBI,
 //! ext2/3/4, zip, tar, 7z and Android boot images are recognised and recorded, not unpacked.
 
