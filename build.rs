@@ -1,6 +1,7 @@
-//! Embeds every YAML file under `rules/` (except `rules/policies/`) into the binary.
+//! Embeds every YAML file under `rules/` (except `rules/policies/`) into the binary, and the
+//! gzip-compressed PCI and USB id lists of `rules/ids/`.
 
-// Build scripts talk to cargo through stdout.
+// A build script talks to cargo through standard output.
 #![allow(clippy::disallowed_macros)]
 
 use std::fmt::Write;
@@ -43,7 +44,22 @@ fn main() {
         let _ = writeln!(src, "    ({rel:?}, include_str!({abs:?})),");
     }
     src.push_str("];\n");
-    let out =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("rules_embedded.rs");
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&out_dir).join("rules_embedded.rs");
     std::fs::write(out, src).expect("OUT_DIR is writable");
+    compress_ids(&base, Path::new(&out_dir));
+}
+
+/// gzip `rules/ids/{pci,usb}.ids` into OUT_DIR (about 2.2 MB of text becomes about 0.6 MB).
+fn compress_ids(base: &Path, out_dir: &Path) {
+    use std::io::Write as _;
+    for name in ["pci.ids", "usb.ids"] {
+        let src = base.join("ids").join(name);
+        println!("cargo:rerun-if-changed={}", src.display());
+        let text = std::fs::read(&src).expect("rules/ids/ holds pci.ids and usb.ids");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&text).expect("compressing in memory");
+        let gz = enc.finish().expect("compressing in memory");
+        std::fs::write(out_dir.join(format!("{name}.gz")), gz).expect("OUT_DIR is writable");
+    }
 }

@@ -221,6 +221,16 @@ pub struct ScanInput {
     /// gives a byte-identical report.
     #[arg(long)]
     pub reproducible: bool,
+    /// Inventory the hardware (PCI, USB, DMI, CPUs, disks, device tree, network drivers) from
+    /// `/sys` and `/proc` under the root.
+    ///
+    /// On by default when scanning the whole host (`/` without PATHs); with --root it reads a
+    /// captured tree such as one made by `fixtures/hardware/capture.sh`.
+    #[arg(long, overrides_with = "no_hardware")]
+    pub hardware: bool,
+    /// Do not inventory the hardware.
+    #[arg(long, overrides_with = "hardware")]
+    pub no_hardware: bool,
 }
 
 /// `sovscan rules …`.
@@ -322,7 +332,12 @@ impl ScanInput {
             jobs: self.jobs.unwrap_or(0),
             reproducible: self.reproducible,
             deep: false,
-            hardware: false,
+            // Hardware of the scanning machine only when the whole host is scanned.
+            hardware: if self.no_hardware {
+                false
+            } else {
+                self.hardware || (host_root && self.paths.is_empty() && filesystem)
+            },
             inputs: self.inputs.clone(),
             filesystem,
         })
@@ -727,5 +742,27 @@ mod tests {
             (a.component.as_deref(), a.format),
             (Some("deb:zlib1g@1"), ExplainFormat::Json)
         );
+    }
+
+    #[test]
+    fn hardware_default_and_flags() {
+        let cfg = |args: &[&str]| {
+            let Command::Scan(a) = parse(args).command else {
+                panic!()
+            };
+            a.to_config().unwrap().hardware
+        };
+        assert!(cfg(&["sovscan", "scan"]));
+        assert!(!cfg(&["sovscan", "scan", "--no-hardware"]));
+        assert!(!cfg(&["sovscan", "scan", "/usr"]));
+        assert!(!cfg(&["sovscan", "scan", "--root", "/mnt/img"]));
+        assert!(cfg(&[
+            "sovscan",
+            "scan",
+            "--root",
+            "/mnt/img",
+            "--hardware"
+        ]));
+        assert!(!cfg(&["sovscan", "scan", "--hardware", "--no-hardware"]));
     }
 }

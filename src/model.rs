@@ -85,6 +85,8 @@ pub enum EvidenceKind {
     Interpreter,
     /// A systemd package note (`.note.package` JSON): descriptive, names the packager.
     PackageNote,
+    /// A device firmware file's path relative to `lib/firmware` (`rtl_nic/rtl8168h-2.fw`).
+    FirmwarePath,
 }
 
 impl EvidenceKind {
@@ -115,6 +117,7 @@ impl EvidenceKind {
             EvidenceKind::Compiler => "compiler",
             EvidenceKind::Interpreter => "interpreter",
             EvidenceKind::PackageNote => "package-note",
+            EvidenceKind::FirmwarePath => "firmware-path",
         }
     }
 }

@@ -22,9 +22,12 @@ pub mod composer;
 pub mod dotnet;
 pub mod dpkg;
 pub mod elf;
+pub mod firmware;
 pub mod gem;
 pub mod golang;
+pub mod hardware;
 pub mod java;
+pub mod linux_firmware;
 pub mod meta;
 pub mod npm;
 pub mod python;
@@ -51,6 +54,9 @@ pub static ALL: &[&dyn Collector] = &[
     &dotnet::Dotnet,
     &composer::Composer,
     &snap::Snap,
+    &hardware::Hardware,
+    &linux_firmware::LinuxFirmware,
+    &firmware::Firmware,
 ];
 
 /// When a collector runs.

@@ -98,6 +98,7 @@ pub struct Matcher {
     java: HashMap<String, usize>,
     npm: HashMap<String, usize>,
     go: HashMap<String, usize>,
+    firmware: FirmwarePaths,
     packages: HashMap<String, String>,
     binaries: HashMap<String, String>,
     name_ac: Option<AhoCorasick>,
@@ -125,6 +126,7 @@ impl Matcher {
             java: HashMap::new(),
             npm: HashMap::new(),
             go: HashMap::new(),
+            firmware: FirmwarePaths::default(),
             packages: HashMap::new(),
             binaries: HashMap::new(),
             name_ac: None,
@@ -133,6 +135,7 @@ impl Matcher {
             product_vendor: HashMap::new(),
         };
         let mut ac_patterns: Vec<String> = Vec::new();
+        let mut fw_patterns: Vec<(String, usize)> = Vec::new();
         for v in db.vendors.values() {
             let t = m.targets.len();
             m.targets.push(Target {
@@ -204,6 +207,9 @@ impl Matcher {
                     &m.targets,
                 );
             }
+            for p in &x.firmware_paths {
+                fw_patterns.push((p.trim().to_owned(), t));
+            }
             for p in &x.go_modules {
                 ins(
                     &mut m.go,
@@ -226,6 +232,7 @@ impl Matcher {
                     .or_insert_with(|| p.raw.id.clone());
             }
         }
+        m.firmware = FirmwarePaths::new(&fw_patterns);
         if !ac_patterns.is_empty() {
             m.name_ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
@@ -355,6 +362,7 @@ impl Matcher {
             K::Distributor => self
                 .name(value, 0.0, 0.0)
                 .map(|h| Hit { strength: 0.0, ..h }),
+            K::FirmwarePath => self.firmware.find(value).map(|t| self.hit(t, 0.85)),
             _ => None,
         }
     }
@@ -372,6 +380,69 @@ impl Matcher {
             rule: rule.clone(),
             product: Some(product.to_owned()),
         })
+    }
+}
+
+/// Compiled `firmware_paths`: one glob set over every vendor's patterns.
+#[derive(Default)]
+struct FirmwarePaths {
+    set: Option<globset::GlobSet>,
+    /// Per compiled glob: (target, pattern length) — the longest matching pattern wins.
+    targets: Vec<(usize, usize)>,
+}
+
+impl FirmwarePaths {
+    fn new(patterns: &[(String, usize)]) -> Self {
+        let mut b = globset::GlobSetBuilder::new();
+        let mut targets = Vec::new();
+        for (p, t) in patterns {
+            let p = p.trim_start_matches('/');
+            if p.is_empty() {
+                continue;
+            }
+            // `rtl_nic/` is a directory prefix; anything else is a glob on the relative path.
+            let glob = if p.ends_with('/') {
+                format!("{p}**")
+            } else {
+                p.to_owned()
+            };
+            // An invalid glob is skipped here (the rest of the rules still work).
+            let Ok(g) = globset::GlobBuilder::new(&glob)
+                .literal_separator(true)
+                .build()
+            else {
+                continue;
+            };
+            b.add(g);
+            targets.push((*t, p.len()));
+        }
+        let set = if targets.is_empty() {
+            None
+        } else {
+            b.build().ok()
+        };
+        FirmwarePaths { set, targets }
+    }
+
+    /// The vendor target of a firmware path (`/lib/firmware/` or `/usr/lib/firmware/` prefixes
+    /// are dropped; the rest is matched as given).
+    fn find(&self, path: &str) -> Option<usize> {
+        let set = self.set.as_ref()?;
+        let p = path.trim();
+        let rel = [
+            "/usr/lib/firmware/",
+            "/lib/firmware/",
+            "usr/lib/firmware/",
+            "lib/firmware/",
+        ]
+        .iter()
+        .find_map(|pre| p.strip_prefix(pre))
+        .unwrap_or(p);
+        set.matches(rel)
+            .into_iter()
+            .filter_map(|i| self.targets.get(i))
+            .max_by_key(|(t, len)| (*len, std::cmp::Reverse(*t)))
+            .map(|(t, _)| *t)
     }
 }
 
@@ -492,6 +563,26 @@ mod tests {
             Some("sourceforge.net/zlib")
         );
         assert_eq!(code_host_org("example.org", "a/b"), None);
+    }
+
+    #[test]
+    fn firmware_paths_prefix_and_glob_longest_wins() {
+        let f = FirmwarePaths::new(&[
+            ("rtl_nic/".into(), 1),
+            ("iwlwifi-*".into(), 2),
+            ("intel/".into(), 2),
+            ("intel/ice/".into(), 3),
+            ("[bad".into(), 4),
+        ]);
+        assert_eq!(f.find("/lib/firmware/rtl_nic/rtl8168h-2.fw"), Some(1));
+        assert_eq!(
+            f.find("/usr/lib/firmware/iwlwifi-9000-pu-b0-jf-b0-46.ucode.xz"),
+            Some(2)
+        );
+        assert_eq!(f.find("intel/ice/ddp/ice.pkg"), Some(3));
+        assert_eq!(f.find("intel/ibt-12-16.sfi"), Some(2));
+        assert_eq!(f.find("brcm/iwlwifi-x.bin"), None);
+        assert_eq!(f.find("mediatek/mt7921.bin"), None);
     }
 
     #[test]

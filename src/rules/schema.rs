@@ -60,6 +60,11 @@ pub struct Matchers {
     /// Strings searched for by the deep byte scan (weak evidence).
     #[serde(default)]
     pub strings: Vec<String>,
+    /// Paths of device firmware relative to `lib/firmware`, in the linux-firmware `WHENCE`
+    /// layout: a directory prefix ending in `/` (`rtl_nic/`) or a glob (`iwlwifi-*`). When
+    /// several match, the longest pattern wins.
+    #[serde(default)]
+    pub firmware_paths: Vec<String>,
 }
 
 /// One evidence example that must attribute to its vendor (`sovscan rules test`).

@@ -177,6 +177,22 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
         for p in &m.dt_prefixes {
             claim("device-tree prefix", "", p.to_ascii_lowercase(), d);
         }
+        for f in &m.firmware_paths {
+            let p = f.trim_start_matches('/');
+            let glob = if p.ends_with('/') {
+                format!("{p}**")
+            } else {
+                p.to_owned()
+            };
+            if p.is_empty() || globset::Glob::new(&glob).is_err() {
+                d.error(
+                    l.value(&r.id, "", f),
+                    "bad-identifier",
+                    format!("firmware path `{f}` is not a valid glob or directory prefix"),
+                );
+            }
+            claim("firmware path", "", p.to_owned(), d);
+        }
         for c in &m.cpu_ids {
             claim("CPU id", "", c.clone(), d);
         }

@@ -1,0 +1,473 @@
+//! Firmware images: UEFI volumes, capsules and SPI flash dumps ([`uefi`]), U-Boot uImage, FIT
+//! and device-tree blobs ([`fdt`]), Linux kernel images, and payloads embedded in any of them
+//! (gzip, xz, LZMA, zstd, cpio/initramfs, squashfs: [`archive`]), found by signature.
+//!
+//! Each image becomes a `firmware` component (evidence: the device tree's root `compatible`
+//! strings, and the copyright holders named most often inside UEFI volumes — a kernel or a
+//! root filesystem names hundreds of contributors, so there they are not read) with child
+//! components for the UEFI modules
+//! (FFS files with a PE32/TE image or a user-interface name; name, version, GUID), FIT images,
+//! Linux kernels (version banner) and `lib/firmware` files found in embedded archives, linked
+//! by `contains` relationships.
+//!
+//! Walking is recursive and bounded per image: at most [`MAX_DEPTH`] levels of nesting,
+//! [`MAX_EXPANDED`] bytes decompressed in total, [`MAX_ENTRIES`] structures (volumes, files,
+//! sections, archive entries), [`MAX_IMAGE`] bytes of input (memory-mapped). Going past a
+//! limit, or a structure claiming bytes that are not there (a volume longer than the file, a
+//! squashfs claiming a terabyte, a decompression bomb), is an error entry next to what was
+//! found. Squashfs filesystems ([`squashfs`]) and cpio archives are walked: their
+//! `lib/firmware` files become components, every file's contents are scanned in turn, and the
+//! package databases inside them are read by the database collectors ([`nested`]).
+//! Candidates: files whose first bytes carry one of the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
+//! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`. bzip2, lz4, jffs2, cramfs, UBI,
+//! ext2/3/4, zip, tar, 7z and Android boot images are recognised and recorded, not unpacked.
+
+pub mod archive;
+pub mod fdt;
+pub mod nested;
+pub mod signature;
+pub mod squashfs;
+pub mod text;
+pub mod uefi;
+pub mod walk;
+
+pub use text::{bzimage, copyright_holder};
+pub use walk::{Findings, FitImage, Module, Walker};
+
+use super::{Candidate, Collected, Collector, Context};
+use crate::model::{
+    Component, ComponentKind, EvidenceKind, Relationship, RelationshipKind, ScanError,
+};
+use std::collections::BTreeSet;
+
+/// Largest image read.
+pub const MAX_IMAGE: u64 = 2 << 30;
+/// Deepest nesting of containers (volume in section in capsule…, gzip in gzip…).
+pub const MAX_DEPTH: usize = 8;
+/// Bytes decompressed in total for one image.
+pub const MAX_EXPANDED: u64 = 256 << 20;
+/// Structures visited in one image.
+pub const MAX_ENTRIES: usize = 50_000;
+/// Failed decompression attempts (chance signature matches) before giving up on payloads.
+pub(crate) const MAX_FAILED: usize = 512;
+/// Bytes of package-database files kept from one image's embedded filesystems.
+pub const MAX_KEPT: u64 = 64 << 20;
+/// Copyright holders kept per image.
+pub(crate) const MAX_HOLDERS: usize = 16;
+
+/// Bounds-checked readers.
+pub mod rd {
+    /// Little-endian u16 at `o`.
+    pub fn u16le(b: &[u8], o: usize) -> Option<u16> {
+        Some(u16::from_le_bytes(
+            b.get(o..o.checked_add(2)?)?.try_into().ok()?,
+        ))
+    }
+    /// Little-endian u32 at `o`.
+    pub fn u32le(b: &[u8], o: usize) -> Option<u32> {
+        Some(u32::from_le_bytes(
+            b.get(o..o.checked_add(4)?)?.try_into().ok()?,
+        ))
+    }
+    /// Little-endian u64 at `o`.
+    pub fn u64le(b: &[u8], o: usize) -> Option<u64> {
+        Some(u64::from_le_bytes(
+            b.get(o..o.checked_add(8)?)?.try_into().ok()?,
+        ))
+    }
+    /// Big-endian u32 at `o`.
+    pub fn u32be(b: &[u8], o: usize) -> Option<u32> {
+        Some(u32::from_be_bytes(
+            b.get(o..o.checked_add(4)?)?.try_into().ok()?,
+        ))
+    }
+}
+
+/// The firmware-image collector.
+pub struct Firmware;
+
+const EXTENSIONS: &[&str] = &[
+    ".fd", ".rom", ".cap", ".scap", ".itb", ".fit", ".dtb", ".dtbo", ".uimage", ".bin", ".img",
+];
+
+/// Whether the first bytes carry a signature this collector parses.
+pub fn sniff(head: &[u8]) -> bool {
+    let at = |o: usize, m: &[u8]| head.get(o..o + m.len()) == Some(m);
+    at(40, b"_FVH")
+        || at(0, &[0x27, 0x05, 0x19, 0x56])
+        || at(0, &[0xd0, 0x0d, 0xfe, 0xed])
+        || at(0, &uefi::FMP_CAPSULE_GUID)
+        || at(0, &uefi::EFI_CAPSULE_GUID)
+        || at(0, &uefi::UX_CAPSULE_GUID)
+        || at(16, &[0x5a, 0xa5, 0xf0, 0x0f])
+        || at(0, b"hsqs")
+        || at(0x202, b"HdrS")
+        || at(0x24, &[0x18, 0x28, 0x6f, 0x01])
+}
+
+impl Collector for Firmware {
+    fn id(&self) -> &'static str {
+        "firmware"
+    }
+    fn matches_path(&self, path: &str) -> bool {
+        let lower = path.to_ascii_lowercase();
+        super::linux_firmware::relative(path).is_none()
+            && EXTENSIONS.iter().any(|e| lower.ends_with(e))
+    }
+    fn matches_head(&self, head: &[u8]) -> bool {
+        sniff(head)
+    }
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+        if c.size > MAX_IMAGE {
+            return Collected::error(
+                c.path,
+                format!(
+                    "image of {} bytes is over the {MAX_IMAGE} byte limit",
+                    c.size
+                ),
+            );
+        }
+        let bytes = match crate::rootfs::open_regular(c.host)
+            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
+        {
+            Ok(b) => b,
+            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+        };
+        let mut w = Walker::new(c.path);
+        w.keep = Some(&nested::wanted);
+        bzimage(&mut w, &bytes);
+        w.scan(&bytes, 0, "");
+        // A file offered by name alone that holds nothing recognisable is not firmware.
+        if w.f.formats.is_empty()
+            && w.f.errors.is_empty()
+            && !sniff(&bytes[..bytes.len().min(super::HEAD_LEN)])
+        {
+            return Collected::default();
+        }
+        let kept = std::mem::take(&mut w.f.kept);
+        let mut out = components(c.path, w.f);
+        out.extend(nested::collect(c.path, kept, ctx.options));
+        out
+    }
+}
+
+/// Turn findings into the image component, its children and their relationships.
+pub fn components(path: &str, f: Findings) -> Collected {
+    let mut out = Collected::default();
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let mut top = Component::new(ComponentKind::Firmware, Some("firmware"), file, None);
+    top.id = format!("firmware:{path}");
+    top.locations.push(path.to_owned());
+    top.set_property(
+        "formats",
+        f.formats.iter().cloned().collect::<Vec<_>>().join(" "),
+    );
+    if f.volumes > 0 {
+        top.set_property("uefi-volumes", f.volumes.to_string());
+        top.set_property("uefi-modules", f.modules.len().to_string());
+    }
+    if f.tiano > 0 {
+        top.set_property("uefi-tiano-sections", f.tiano.to_string());
+    }
+    top.set_property("capsules", f.capsules.join(" "));
+    top.set_property(
+        "fmp-image-types",
+        f.fmp_images.iter().cloned().collect::<Vec<_>>().join(" "),
+    );
+    top.set_property("flash-regions", f.regions.join(" "));
+    top.set_property("filesystems", f.filesystems.join("; "));
+    top.set_property(
+        "fit-description",
+        f.fit_description.as_deref().unwrap_or(""),
+    );
+    if let Some(u) = f.uimages.first() {
+        for (k, v) in u {
+            top.set_property(&format!("uimage-{k}"), v);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (compat, model) in &f.trees {
+        for s in compat {
+            if seen.insert(s.clone()) && seen.len() <= 16 {
+                top.add_evidence(EvidenceKind::DtCompatible, s, path);
+            }
+        }
+        if let Some(m) = model {
+            top.properties
+                .entry("dt-model".into())
+                .or_insert_with(|| crate::text::sanitize(m));
+        }
+    }
+    // The holders named most often (at least a quarter as often as the first): a vendor BIOS
+    // names its maker in many modules, the reference code it builds on in a few.
+    let most = f.holders.values().copied().max().unwrap_or(0);
+    let mut holders: Vec<(&String, &usize)> =
+        f.holders.iter().filter(|(_, &n)| n * 4 >= most).collect();
+    holders.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    for (h, _) in holders.iter().take(MAX_HOLDERS) {
+        top.add_evidence(EvidenceKind::CopyrightHolder, h, path);
+    }
+    top.set_property(
+        "copyright-holders",
+        holders
+            .iter()
+            .take(MAX_HOLDERS)
+            .map(|(h, n)| format!("{h} ({n})"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    let child = |c: Component, out: &mut Collected| {
+        out.relationships.push(Relationship {
+            from: top.id.clone(),
+            to: c.id.clone(),
+            kind: RelationshipKind::Contains,
+        });
+        out.components.push(c);
+    };
+    for m in &f.modules {
+        let name = m.name.clone().unwrap_or_else(|| m.guid.clone());
+        let mut c = Component::new(
+            ComponentKind::Firmware,
+            Some("uefi"),
+            &name,
+            m.version.as_deref(),
+        );
+        c.id = format!("firmware:{path}!uefi/{}", m.guid);
+        c.locations.push(path.to_owned());
+        c.set_property("guid", &m.guid);
+        c.set_property("ffs-type", format!("{:#04x}", m.file_type));
+        c.set_property(
+            "image",
+            if m.te {
+                "te"
+            } else if m.pe32 {
+                "pe32"
+            } else {
+                ""
+            },
+        );
+        child(c, &mut out);
+    }
+    for i in &f.fit_images {
+        let name = i.description.clone().unwrap_or_else(|| i.node.clone());
+        let mut c = Component::new(ComponentKind::Firmware, Some("fit"), &name, None);
+        c.id = format!("firmware:{path}!fit/{}", i.node);
+        c.locations.push(path.to_owned());
+        for (k, v) in [
+            ("type", &i.kind),
+            ("arch", &i.arch),
+            ("os", &i.os),
+            ("compression", &i.compression),
+        ] {
+            c.set_property(k, v.as_deref().unwrap_or(""));
+        }
+        child(c, &mut out);
+    }
+    for k in &f.kernels {
+        let mut c = Component::new(
+            ComponentKind::Firmware,
+            Some("linux-kernel"),
+            "linux",
+            Some(k),
+        );
+        c.id = format!("firmware:{path}!linux@{k}");
+        c.locations.push(path.to_owned());
+        child(c, &mut out);
+    }
+    for rel in &f.firmware_files {
+        let mut c = Component::new(ComponentKind::Firmware, Some("linux-firmware"), rel, None);
+        c.id = format!("firmware:{path}!lib/firmware/{rel}");
+        c.locations.push(path.to_owned());
+        c.add_evidence(EvidenceKind::FirmwarePath, rel, path);
+        child(c, &mut out);
+    }
+    out.errors
+        .extend(f.errors.iter().map(|e| ScanError::new(path, e)));
+    out.components.push(top);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(ty: u8, body: &[u8]) -> Vec<u8> {
+        let n = body.len() + 4;
+        let mut v = vec![n as u8, (n >> 8) as u8, (n >> 16) as u8, ty];
+        v.extend_from_slice(body);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    /// A volume with one driver whose sections sit in an LZMA GUID-defined section.
+    fn lzma_volume() -> Vec<u8> {
+        let mut inner = section(
+            0x15,
+            &"LzmaDxe\0"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<_>>(),
+        );
+        inner.extend(section(0x10, b"MZ\x90\0 not a real PE body"));
+        let mut packed = Vec::new();
+        lzma_rs::lzma_compress(&mut std::io::Cursor::new(&inner), &mut packed).unwrap();
+        let mut guided = [
+            0x98, 0x58, 0x4e, 0xee, 0x14, 0x39, 0x59, 0x42, 0x9d, 0x6e, 0xdc, 0x7b, 0xd7, 0x94,
+            0x03, 0xcf,
+        ]
+        .to_vec();
+        guided.extend_from_slice(&24u16.to_le_bytes());
+        guided.extend_from_slice(&1u16.to_le_bytes());
+        guided.extend_from_slice(&packed);
+        let sections = section(0x02, &guided);
+        let size = 24 + sections.len();
+        let mut file = vec![0xaa; 16];
+        file.extend_from_slice(&[
+            0,
+            0,
+            0x07,
+            0,
+            size as u8,
+            (size >> 8) as u8,
+            (size >> 16) as u8,
+            0xf8,
+        ]);
+        file.extend_from_slice(&sections);
+        let total = (72 + file.len()).div_ceil(8) * 8;
+        let mut fv = vec![0u8; 72];
+        fv[16..32].copy_from_slice(&[
+            0x78, 0xe5, 0x8c, 0x8c, 0x3d, 0x8a, 0x1c, 0x4f, 0x99, 0x35, 0x89, 0x61, 0x85, 0xc3,
+            0x2d, 0xd3,
+        ]);
+        fv[32..40].copy_from_slice(&(total as u64).to_le_bytes());
+        fv[40..44].copy_from_slice(b"_FVH");
+        fv[48..50].copy_from_slice(&72u16.to_le_bytes());
+        fv[55] = 2;
+        let sum = fv.chunks_exact(2).fold(0u16, |s, w| {
+            s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+        });
+        fv[50..52].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
+        fv.extend_from_slice(&file);
+        fv.resize(total, 0xff);
+        fv
+    }
+
+    #[test]
+    fn lzma_sections_are_unpacked() {
+        let fv = lzma_volume();
+        let mut w = Walker::new("/x.fd");
+        w.scan(&fv, 0, "");
+        assert_eq!(w.f.errors, Vec::<String>::new());
+        assert_eq!(w.f.modules.len(), 1);
+        assert_eq!(w.f.modules[0].name.as_deref(), Some("LzmaDxe"));
+        assert!(w.f.modules[0].pe32);
+        assert_eq!(w.f.modules[0].guid, "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa");
+        assert!(w.f.formats.contains("lzma"));
+        // Every truncation of the volume is survived (errors, never a panic).
+        for cut in (0..fv.len()).step_by(7) {
+            let mut w = Walker::new("/x.fd");
+            w.scan(&fv[..cut], 0, "");
+        }
+    }
+
+    #[test]
+    fn mutated_device_tree_and_volume_never_panic() {
+        let dtb = include_bytes!(
+            "../../fixtures/firmware/debian-12/usr/lib/u-boot/rock64-rk3328/rk3328-rock64.dtb"
+        );
+        let mut w = Walker::new("/a.dtb");
+        w.scan(dtb, 0, "");
+        assert_eq!(
+            w.f.trees[0].0,
+            vec!["pine64,rock64".to_owned(), "rockchip,rk3328".to_owned()]
+        );
+        let fv = lzma_volume();
+        for (input, step) in [(&dtb[..], 61usize), (&fv[..], 3)] {
+            for i in (0..input.len()).step_by(step) {
+                let mut m = input.to_vec();
+                m[i] ^= 0xff;
+                if let Some(b) = m.get_mut(i + 1) {
+                    *b = b.wrapping_add(0x80);
+                }
+                let mut w = Walker::new("/m");
+                w.scan(&m, 0, "");
+                let mut w = Walker::new("/t");
+                w.scan(&m[..i], 0, "");
+            }
+        }
+    }
+
+    #[test]
+    fn bzimage_version_from_the_setup_header() {
+        let mut b = vec![0u8; 0x1000];
+        b[0x202..0x206].copy_from_slice(b"HdrS");
+        b[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+        b[0x20e..0x210].copy_from_slice(&0x0300u16.to_le_bytes());
+        b[0x500..0x51e].copy_from_slice(b"6.1.0-27-amd64 (debian-kernel@");
+        let mut w = Walker::new("/vmlinuz");
+        bzimage(&mut w, &b);
+        assert!(w.f.kernels.contains("6.1.0-27-amd64"));
+        b[0x20e] = 0xff;
+        b[0x20f] = 0xff;
+        bzimage(&mut Walker::new("/v"), &b);
+    }
+
+    #[test]
+    fn recognised_formats_and_copyright_only_in_uefi() {
+        let mut blob = vec![0u8; 512];
+        blob[257..263].copy_from_slice(b"ustar\0");
+        blob.extend_from_slice(b"BZh91AY&SY and then some bzip2 bits");
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.resize(30, 0);
+        zip[26] = 6;
+        blob.extend_from_slice(&zip);
+        blob.extend_from_slice(b"Copyright (c) 2024 Kernel Contributor Corp. All rights reserved.");
+        let mut w = Walker::new("/b");
+        w.scan(&blob, 0, "");
+        assert!(
+            ["tar", "bzip2", "zip"]
+                .iter()
+                .all(|f| w.f.formats.contains(*f)),
+            "{:?}",
+            w.f.formats
+        );
+        assert!(
+            w.f.holders.is_empty(),
+            "copyright outside UEFI must not count"
+        );
+        // The same line inside a volume counts.
+        let mut fv = lzma_volume();
+        // Grow the volume by free space (0xff) that holds the line, then fix the checksum.
+        let mut tail = vec![0xffu8; 128];
+        let line = b"Copyright (C) 2019 American Megatrends, Inc.";
+        tail[64..64 + line.len()].copy_from_slice(line);
+        fv.extend_from_slice(&tail);
+        let len = fv.len() as u64;
+        fv[32..40].copy_from_slice(&len.to_le_bytes());
+        fv[50..52].fill(0);
+        let sum = fv[..72].chunks_exact(2).fold(0u16, |s, w| {
+            s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+        });
+        fv[50..52].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
+        let mut w = Walker::new("/fv");
+        w.scan(&fv, 0, "");
+        assert_eq!(w.f.holders.get("American Megatrends, Inc"), Some(&1));
+    }
+
+    #[test]
+    fn copyright_holders() {
+        assert_eq!(
+            copyright_holder("Copyright (c) 2006 - 2019, Intel Corporation. All rights reserved.")
+                .as_deref(),
+            Some("Intel Corporation")
+        );
+        assert_eq!(
+            copyright_holder("Copyright (C) 1985-2019, American Megatrends, Inc.").as_deref(),
+            Some("American Megatrends, Inc")
+        );
+        assert_eq!(copyright_holder("Copyright 2020").as_deref(), None);
+        assert_eq!(copyright_holder("Copyright %s").as_deref(), None);
+    }
+}

@@ -1,0 +1,455 @@
+//! Firmware: `lib/firmware` blobs attributed by path rules, microcode headers, firmware images.
+
+use crate::common::{component, fixtures, scan_json};
+
+fn rules() -> String {
+    fixtures().join("hardware/rules").display().to_string()
+}
+
+#[test]
+fn lib_firmware_blobs_are_attributed_by_path_rules() {
+    let root = fixtures()
+        .join("linux-firmware/debian-12")
+        .display()
+        .to_string();
+    let r = scan_json(&["--root", &root, "--rules", &rules()]);
+    let vendor = |id: &str| {
+        component(&r, id)["vendor"]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(vendor("linux-firmware:rtl_nic/rtl8153a-4.fw"), "realtek");
+    assert_eq!(vendor("linux-firmware:iwlwifi-3945-2.ucode"), "intel");
+    assert_eq!(
+        vendor("linux-firmware:mediatek/mt7615_rom_patch.bin"),
+        "mediatek"
+    );
+    assert_eq!(
+        vendor("linux-firmware:nvidia/gv100/gr/fecs_bl.bin"),
+        "nvidia"
+    );
+    assert_eq!(vendor("linux-firmware:carl9170-1.fw"), "qualcomm");
+    // No rule names Comtrol: unknown, never guessed.
+    assert!(component(&r, "linux-firmware:rp2.fw")["vendor"].is_null());
+    let ucode = component(&r, "linux-firmware:intel-ucode/06-55-07@0x5003901");
+    assert_eq!(ucode["kind"], "firmware");
+    assert_eq!(ucode["version"], "0x5003901");
+    assert_eq!(ucode["properties"]["microcode-targets"], "06-55-07");
+    assert_eq!(ucode["vendor"]["id"], "intel");
+    let amd = component(
+        &r,
+        "linux-firmware:amd-ucode/microcode_amd_fam16h.bin@0x700010f",
+    );
+    assert_eq!(amd["vendor"]["id"], "amd");
+    assert_eq!(amd["properties"]["microcode-targets"], "16h");
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn corrupt_microcode_is_an_error_next_to_the_component() {
+    // Synthesised: an Intel header claiming more bytes than the file has.
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("lib/firmware/intel-ucode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut h = vec![0u8; 2048];
+    h[0] = 1;
+    h[20] = 1;
+    h[28] = 1;
+    h[32..36].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    std::fs::write(dir.join("06-8e-09"), &h).unwrap();
+    let r = scan_json(&["--root", d.path().to_str().unwrap()]);
+    assert_eq!(r["errors"][0]["path"], "/lib/firmware/intel-ucode/06-8e-09");
+    assert!(r["errors"][0]["error"].as_str().unwrap().contains("claims"));
+    component(&r, "linux-firmware:intel-ucode/06-8e-09");
+}
+
+fn image_root() -> String {
+    fixtures().join("firmware/debian-12").display().to_string()
+}
+
+fn secfv() -> Vec<u8> {
+    std::fs::read(fixtures().join("firmware/debian-12/usr/share/OVMF/OVMF_SECFV.fd")).unwrap()
+}
+
+/// Scan a temporary root holding one file.
+fn scan_one(name: &str, bytes: &[u8]) -> serde_json::Value {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join(name), bytes).unwrap();
+    scan_json(&["--root", d.path().to_str().unwrap(), "--rules", &rules()])
+}
+
+fn ids(r: &serde_json::Value) -> Vec<String> {
+    r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn errors(r: &serde_json::Value) -> String {
+    serde_json::to_string(&r["errors"]).unwrap()
+}
+
+#[test]
+fn real_uefi_volume_u_boot_fit_and_device_trees() {
+    let r = scan_json(&["--root", &image_root(), "--rules", &rules(), "--home", "CN"]);
+    let sec = component(
+        &r,
+        "firmware:/usr/share/OVMF/OVMF_SECFV.fd!uefi/df1ccef6-f301-4a63-9661-fc6030dcc880",
+    );
+    assert_eq!(sec["name"], "SecMain");
+    assert_eq!(sec["version"], "1.0");
+    assert_eq!(sec["properties"]["image"], "pe32");
+    assert!(r["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["from"] == "firmware:/usr/share/OVMF/OVMF_SECFV.fd"
+            && e["to"] == sec["id"]
+            && e["kind"] == "contains"));
+    // FIT: the SoC is named by the root compatible; the images by their nodes.
+    let fit = component(
+        &r,
+        "firmware:/usr/lib/u-boot/orangepi_one_plus/u-boot-sunxi-with-spl.fit.itb",
+    );
+    assert_eq!(fit["vendor"]["id"], "allwinner");
+    assert_eq!(fit["origin"], "domestic");
+    assert_eq!(fit["properties"]["dt-model"], "OrangePi One Plus");
+    let atf = component(
+        &r,
+        "firmware:/usr/lib/u-boot/orangepi_one_plus/u-boot-sunxi-with-spl.fit.itb!fit/atf",
+    );
+    assert_eq!(atf["properties"]["os"], "arm-trusted-firmware");
+    assert_eq!(
+        component(
+            &r,
+            "firmware:/usr/lib/u-boot/orangepi_one_plus/u-boot-sunxi-with-spl.fit.itb!fit/uboot"
+        )["name"],
+        "U-Boot (64-bit)"
+    );
+    // The device tree appended to Rockchip's SPL inside idbloader.img is found by signature.
+    let idb = component(&r, "firmware:/usr/lib/u-boot/rock64-rk3328/idbloader.img");
+    // Its root compatible names the board (Pine64) before the SoC (Rockchip): either maker is
+    // a right answer, depending on which the rules know.
+    let maker = idb["vendor"]["id"].as_str().unwrap_or("");
+    assert!(["pine64", "rockchip"].contains(&maker), "{maker}");
+    assert_eq!(
+        component(
+            &r,
+            "firmware:/usr/lib/u-boot/rock64-rk3328/rk3328-rock64.dtb"
+        )["properties"]["dt-model"],
+        "Pine64 Rock64"
+    );
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+fn fix_fv_checksum(fv: &mut [u8]) {
+    let hlen = u16::from_le_bytes([fv[48], fv[49]]) as usize;
+    fv[50] = 0;
+    fv[51] = 0;
+    let sum = fv[..hlen].chunks_exact(2).fold(0u16, |s, w| {
+        s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+    });
+    fv[50..52].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
+}
+
+#[test]
+fn hostile_volume_longer_than_the_file() {
+    // Synthesised from the real SECFV: FvLength set to 16 GiB, header checksum fixed up.
+    let mut fv = secfv();
+    fv[32..40].copy_from_slice(&(16u64 << 30).to_le_bytes());
+    fix_fv_checksum(&mut fv);
+    let r = scan_one("long.fd", &fv);
+    assert!(
+        errors(&r).contains("firmware volume claims 17179869184 bytes"),
+        "{}",
+        errors(&r)
+    );
+    // What is there is still read.
+    assert!(ids(&r)
+        .iter()
+        .any(|i| i.ends_with("!uefi/df1ccef6-f301-4a63-9661-fc6030dcc880")));
+}
+
+#[test]
+fn hostile_squashfs_claiming_a_terabyte() {
+    // Synthesised superblock: squashfs 4.0, 128 KiB blocks, bytes_used = 1 TiB.
+    let mut sb = vec![0u8; 4096];
+    sb[..4].copy_from_slice(b"hsqs");
+    sb[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    sb[12..16].copy_from_slice(&131072u32.to_le_bytes());
+    sb[20..22].copy_from_slice(&1u16.to_le_bytes());
+    sb[22..24].copy_from_slice(&17u16.to_le_bytes());
+    sb[28..30].copy_from_slice(&4u16.to_le_bytes());
+    sb[40..48].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let t = std::time::Instant::now();
+    let r = scan_one("rootfs.squashfs", &sb);
+    assert!(t.elapsed().as_secs() < 20);
+    assert!(
+        errors(&r).contains("squashfs claims 1099511627776 bytes"),
+        "{}",
+        errors(&r)
+    );
+    assert!(ids(&r).contains(&"firmware:/rootfs.squashfs".to_owned()));
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn hostile_archives_nested_a_hundred_deep() {
+    // Synthesised: a kernel banner gzipped 100 times over.
+    let mut data = b"Linux version 6.1.0-hostile (x@y) #1".to_vec();
+    for _ in 0..100 {
+        data = gzip(&data);
+    }
+    let t = std::time::Instant::now();
+    let r = scan_one("nested.bin", &data);
+    assert!(t.elapsed().as_secs() < 20);
+    assert!(
+        errors(&r).contains("nested deeper than 8 levels"),
+        "{}",
+        errors(&r)
+    );
+    assert!(!ids(&r).iter().any(|i| i.contains("!linux@")));
+}
+
+#[test]
+fn hostile_decompression_bomb_is_stopped() {
+    // Synthesised: 300 MiB of zeros in a small gzip member, over the 256 MiB budget.
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        e.write_all(&zeros).unwrap();
+    }
+    let gz = e.finish().unwrap();
+    let r = scan_one("bomb.img", &gz);
+    assert!(errors(&r).contains("decompression bomb"), "{}", errors(&r));
+}
+
+fn newc(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let pad = |v: &mut Vec<u8>| {
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+    };
+    for (i, (name, data)) in entries
+        .iter()
+        .chain(std::iter::once(&("TRAILER!!!", &b""[..])))
+        .enumerate()
+    {
+        let mode = if name.ends_with('/') {
+            0o040755
+        } else {
+            0o100644
+        };
+        let name = name.trim_end_matches('/');
+        out.extend_from_slice(format!("070701{:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}", i, 0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0).as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        pad(&mut out);
+        out.extend_from_slice(data);
+        pad(&mut out);
+    }
+    out
+}
+
+fn uimage(name: &str, comp: u8, payload: &[u8]) -> Vec<u8> {
+    let mut h = vec![0u8; 64];
+    h[..4].copy_from_slice(&0x2705_1956u32.to_be_bytes());
+    h[12..16].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    h[28] = 5; // linux
+    h[29] = 2; // arm
+    h[30] = 3; // ramdisk
+    h[31] = comp;
+    h[32..32 + name.len()].copy_from_slice(name.as_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&h);
+    h[4..8].copy_from_slice(&crc.sum().to_be_bytes());
+    h.extend_from_slice(payload);
+    h
+}
+
+#[test]
+fn uimage_with_gzipped_initramfs_holding_firmware_and_a_kernel() {
+    // Synthesised: a legacy uImage ramdisk whose gzip payload is a newc cpio with a firmware
+    // blob (the real Realtek fixture) and a file carrying a kernel banner.
+    let fw = std::fs::read(
+        fixtures().join("linux-firmware/debian-12/lib/firmware/rtl_nic/rtl8153a-4.fw"),
+    )
+    .unwrap();
+    let status = std::fs::read(fixtures().join("dpkg/debian-12/var/lib/dpkg/status")).unwrap();
+    let os_release = std::fs::read(fixtures().join("dpkg/debian-12/usr/lib/os-release")).unwrap();
+    let cpio = newc(&[
+        ("lib/", b""),
+        ("lib/firmware/rtl_nic/rtl8153a-4.fw", &fw),
+        (
+            "boot/banner",
+            b"\0Linux version 5.10.110 (builder@host) (gcc 10) #1 SMP\n",
+        ),
+        ("var/lib/dpkg/status", &status),
+        ("usr/lib/os-release", &os_release),
+    ]);
+    let img = uimage("ramdisk of a camera", 1, &gzip(&cpio));
+    let r = scan_one("uRamdisk", &img);
+    let top = component(&r, "firmware:/uRamdisk");
+    assert_eq!(top["properties"]["uimage-name"], "ramdisk of a camera");
+    assert_eq!(top["properties"]["uimage-arch"], "arm");
+    assert_eq!(
+        top["properties"]["formats"],
+        "cpio gzip linux-kernel uimage"
+    );
+    assert_eq!(
+        component(&r, "firmware:/uRamdisk!linux@5.10.110")["version"],
+        "5.10.110"
+    );
+    let blob = component(&r, "firmware:/uRamdisk!lib/firmware/rtl_nic/rtl8153a-4.fw");
+    assert_eq!(blob["vendor"]["id"], "realtek");
+    // The package database of the embedded root is read as a nested root.
+    let z = component(&r, "firmware:/uRamdisk!deb:zlib1g@1:1.2.13.dfsg-1");
+    assert_eq!(
+        z["purl"],
+        "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib"
+    );
+    assert!(
+        z["locations"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("/uRamdisk@0x0/gzip@0x0!/var/lib/dpkg/status"),
+        "{z}"
+    );
+    assert!(r["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["from"] == "firmware:/uRamdisk" && e["to"] == z["id"]));
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn fmp_capsule_and_flash_descriptor_wrap_a_volume() {
+    let fv = secfv();
+    // Synthesised FMP capsule: EFI_CAPSULE_HEADER + FMP header with one payload (v2 header).
+    let fmp_guid = [
+        0xed, 0xd5, 0xcb, 0x6d, 0x2d, 0xe8, 0x44, 0x4c, 0xbd, 0xa1, 0x71, 0x94, 0x19, 0x9a, 0xd9,
+        0x2a,
+    ];
+    let mut body = Vec::new();
+    body.extend_from_slice(&1u32.to_le_bytes());
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&1u16.to_le_bytes());
+    body.extend_from_slice(&16u64.to_le_bytes());
+    let mut item = vec![0u8; 40];
+    item[0] = 2;
+    item[4..20].copy_from_slice(&[0x11; 16]);
+    item[24..28].copy_from_slice(&(fv.len() as u32).to_le_bytes());
+    body.extend_from_slice(&item);
+    body.extend_from_slice(&fv);
+    let mut cap = fmp_guid.to_vec();
+    cap.extend_from_slice(&32u32.to_le_bytes());
+    cap.extend_from_slice(&0u32.to_le_bytes());
+    cap.extend_from_slice(&((32 + body.len()) as u32).to_le_bytes());
+    cap.extend_from_slice(&[0; 4]);
+    cap.extend_from_slice(&body);
+    let r = scan_one("update.cap", &cap);
+    let top = component(&r, "firmware:/update.cap");
+    assert_eq!(
+        top["properties"]["capsules"],
+        "6dcbd5ed-e82d-4c44-bda1-7194199ad92a"
+    );
+    assert_eq!(
+        top["properties"]["fmp-image-types"],
+        "11111111-1111-1111-1111-111111111111"
+    );
+    assert!(ids(&r)
+        .iter()
+        .any(|i| i.ends_with("!uefi/df1ccef6-f301-4a63-9661-fc6030dcc880")));
+
+    // Synthesised SPI image: an Intel flash descriptor whose BIOS region holds the volume.
+    let mut spi = vec![0xffu8; 0x1000 + fv.len()];
+    spi[16..20].copy_from_slice(&0x0ff0_a55au32.to_le_bytes());
+    spi[20..24].copy_from_slice(&0x0004_0003u32.to_le_bytes()); // FRBA = 0x40
+    spi[0x40..0x44].copy_from_slice(&0x0000_0000u32.to_le_bytes()); // descriptor 0x0-0xfff
+    let limit = ((0x1000 + fv.len() - 1) >> 12) as u32;
+    spi[0x44..0x48].copy_from_slice(&((limit << 16) | 1).to_le_bytes()); // bios
+    spi[0x48..0x4c].copy_from_slice(&0x0000_7fffu32.to_le_bytes()); // me unused
+    spi[0x1000..].copy_from_slice(&fv);
+    let r = scan_one("spi.rom", &spi);
+    let top = component(&r, "firmware:/spi.rom");
+    assert!(
+        top["properties"]["flash-regions"]
+            .as_str()
+            .unwrap()
+            .contains("bios:0x1000-"),
+        "{top}"
+    );
+    assert!(ids(&r)
+        .iter()
+        .any(|i| i.ends_with("!uefi/df1ccef6-f301-4a63-9661-fc6030dcc880")));
+}
+
+#[test]
+fn squashfs_made_by_mksquashfs_is_walked() {
+    // Needs Debian's squashfs-tools; skipped when mksquashfs is not installed.
+    let Ok(st) = std::process::Command::new("mksquashfs")
+        .arg("-version")
+        .output()
+    else {
+        return;
+    };
+    assert!(st.status.success());
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    std::fs::create_dir_all(src.join("lib/firmware/rtl_nic")).unwrap();
+    std::fs::create_dir_all(src.join("usr/bin")).unwrap();
+    let fw = fixtures().join("linux-firmware/debian-12/lib/firmware/rtl_nic/rtl8153a-4.fw");
+    std::fs::copy(fw, src.join("lib/firmware/rtl_nic/rtl8153a-4.fw")).unwrap();
+    // A file of several 128 KiB blocks plus a fragment, with a banner at its end.
+    let mut big: Vec<u8> = (0..400_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    big.extend_from_slice(b"\0Linux version 5.15.0-squash (b@h) #1\n");
+    std::fs::write(src.join("usr/bin/big"), &big).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", src.join("usr/bin/link")).unwrap();
+    std::fs::create_dir_all(src.join("var/lib/dpkg")).unwrap();
+    std::fs::copy(
+        fixtures().join("dpkg/debian-12/var/lib/dpkg/status"),
+        src.join("var/lib/dpkg/status"),
+    )
+    .unwrap();
+    let root = d.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    for comp in ["gzip", "xz"] {
+        let st = std::process::Command::new("mksquashfs")
+            .arg(&src)
+            .arg(root.join(format!("rootfs-{comp}.bin")))
+            .args(["-noappend", "-quiet", "-comp", comp])
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+    }
+    let r = scan_json(&["--root", root.to_str().unwrap(), "--rules", &rules()]);
+    for comp in ["gzip", "xz"] {
+        let id = format!("firmware:/rootfs-{comp}.bin");
+        let fs = component(&r, &id)["properties"]["filesystems"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(fs.starts_with(&format!("squashfs 4.0 {comp} (")), "{fs}");
+        assert_eq!(
+            component(&r, &format!("{id}!lib/firmware/rtl_nic/rtl8153a-4.fw"))["vendor"]["id"],
+            "realtek"
+        );
+        component(&r, &format!("{id}!linux@5.15.0-squash"));
+        component(&r, &format!("{id}!deb:hostname@3.23+nmu1"));
+    }
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
