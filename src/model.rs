@@ -82,6 +82,12 @@ pub enum EvidenceKind {
     Interpreter,
     /// A systemd package note (`.note.package` JSON): descriptive, names the packager.
     PackageNote,
+    /// The subject (RFC 4514) of one certificate of a code signature's chain, signer first:
+    /// descriptive (the signer's `O=` is [`EvidenceKind::SignerSubject`]).
+    Certificate,
+    /// A code-signing identifier: an Apple CodeDirectory identifier (bundle id) or team id, or
+    /// a bundle identifier from `Info.plist`: descriptive.
+    SigningId,
 }
 
 impl EvidenceKind {
@@ -111,6 +117,8 @@ impl EvidenceKind {
             EvidenceKind::Compiler => "compiler",
             EvidenceKind::Interpreter => "interpreter",
             EvidenceKind::PackageNote => "package-note",
+            EvidenceKind::Certificate => "certificate",
+            EvidenceKind::SigningId => "signing-id",
         }
     }
 }

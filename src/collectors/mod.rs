@@ -17,6 +17,8 @@ use std::path::Path;
 
 pub mod dpkg;
 pub mod elf;
+pub mod pe;
+pub mod signature;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -25,6 +27,7 @@ pub const HEAD_LEN: usize = 4096;
 pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
+    &pe::Pe,
 ];
 
 /// When a collector runs.

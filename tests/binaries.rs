@@ -1,0 +1,84 @@
+//! PE, Mach-O, application bundles, installed-software databases and the deep scan on fixture
+//! roots, attributed with the small rule set in `fixtures/binaries-rules`.
+
+use crate::common::{component, fixtures, scan_json};
+
+fn root(rel: &str) -> String {
+    fixtures().join(rel).display().to_string()
+}
+
+fn rules() -> String {
+    root("binaries-rules")
+}
+
+fn prop<'a>(c: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
+    &c["properties"][k]
+}
+
+#[test]
+fn signed_windows_dll_is_attributed_from_its_signer() {
+    let r = scan_json(&[
+        "--root",
+        &root("pe/windows"),
+        "--rules",
+        &rules(),
+        "--home",
+        "DE",
+    ]);
+    let c = component(&r, "pe:/Program Files/Python311/msvcp140_codecvt_ids.dll");
+    assert_eq!(c["version"], "14.44.35211.0");
+    assert_eq!(c["vendor"]["id"], "microsoft");
+    assert_eq!(c["vendor"]["country"], "US");
+    assert_eq!(c["origin"], "foreign");
+    assert_eq!(prop(c, "signature"), "authenticode");
+    assert_eq!(prop(c, "signature-digest"), "verified");
+    assert_eq!(prop(c, "signer-country"), "US");
+    assert_eq!(prop(c, "product-name"), "Microsoft® Visual Studio®");
+    let ev = c["evidence"].as_array().unwrap();
+    let signer = ev.iter().find(|e| e["kind"] == "signer-subject").unwrap();
+    assert_eq!(signer["value"], "Microsoft Corporation");
+    assert_eq!(
+        signer["rule"],
+        format!("{}/vendors/us.yaml:microsoft", rules())
+    );
+    assert!(ev
+        .iter()
+        .any(|e| e["kind"] == "company-name" && e["value"] == "Microsoft Corporation"));
+    assert!(
+        ev.iter().filter(|e| e["kind"] == "certificate").count() >= 2,
+        "chain: {ev:?}"
+    );
+    assert!(
+        r["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        r["errors"]
+    );
+}
+
+#[test]
+fn unsigned_pe_has_no_vendor() {
+    let r = scan_json(&["--root", &root("pe/windows"), "--rules", &rules()]);
+    let c = component(
+        &r,
+        "pe:/Program Files/Python311/Lib/site-packages/markupsafe/_speedups.cp311-win_amd64.pyd",
+    );
+    assert_eq!(prop(c, "signature"), "none");
+    assert!(c["vendor"].is_null());
+}
+
+#[test]
+fn microsoft_signed_efi_binary() {
+    let r = scan_json(&["--root", &root("pe/efi"), "--rules", &rules()]);
+    let c = component(&r, "pe:/usr/lib/shim/shimx64.efi.signed");
+    assert_eq!(prop(c, "pe-type"), "efi");
+    assert_eq!(
+        prop(c, "signer-name"),
+        "Microsoft Windows UEFI Driver Publisher"
+    );
+    assert_eq!(prop(c, "signature-digest"), "verified");
+    assert!(prop(c, "signer-issuer")
+        .as_str()
+        .unwrap()
+        .contains("Microsoft Corporation UEFI CA 2011"));
+    assert_eq!(c["vendor"]["id"], "microsoft");
+}
