@@ -88,6 +88,10 @@ pub enum EvidenceKind {
     /// A code-signing identifier: an Apple CodeDirectory identifier (bundle id) or team id, or
     /// a bundle identifier from `Info.plist`: descriptive.
     SigningId,
+    /// The `O=` of a certificate that signs other makers' code on their behalf (Microsoft's
+    /// hardware-compatibility, software-compatibility and UEFI CA programmes): names the
+    /// signer, never the vendor.
+    AttestationSigner,
 }
 
 impl EvidenceKind {
@@ -119,6 +123,7 @@ impl EvidenceKind {
             EvidenceKind::PackageNote => "package-note",
             EvidenceKind::Certificate => "certificate",
             EvidenceKind::SigningId => "signing-id",
+            EvidenceKind::AttestationSigner => "attestation-signer",
         }
     }
 }
@@ -250,6 +255,10 @@ pub struct Component {
     pub properties: BTreeMap<String, String>,
     /// The facts behind the attribution.
     pub evidence: Vec<Evidence>,
+    /// Who signed it, when that is not the vendor (a driver made by one company and signed by
+    /// another, an EFI binary signed through Microsoft's UEFI CA). Set by attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Party>,
 }
 
 impl Component {
@@ -279,6 +288,7 @@ impl Component {
             count: None,
             properties: BTreeMap::new(),
             evidence: Vec::new(),
+            signer: None,
         }
     }
 

@@ -35,7 +35,9 @@ fn signed_windows_dll_is_attributed_from_its_signer() {
     assert_eq!(prop(c, "signer-country"), "US");
     assert_eq!(prop(c, "product-name"), "Microsoft® Visual Studio®");
     let ev = c["evidence"].as_array().unwrap();
-    let signer = ev.iter().find(|e| e["kind"] == "signer-subject").unwrap();
+    // Signed by "Microsoft Windows Software Compatibility Publisher": an attestation signature.
+    assert_eq!(prop(c, "signer-role"), "attestation");
+    let signer = ev.iter().find(|e| e["kind"] == "attestation-signer").unwrap();
     assert_eq!(signer["value"], "Microsoft Corporation");
     assert_eq!(
         signer["rule"],
@@ -80,5 +82,8 @@ fn microsoft_signed_efi_binary() {
         .as_str()
         .unwrap()
         .contains("Microsoft Corporation UEFI CA 2011"));
-    assert_eq!(c["vendor"]["id"], "microsoft");
+    // shim is not made by Microsoft: Microsoft's UEFI CA signs it on the maker's behalf.
+    assert!(c["vendor"].is_null(), "{}", c["vendor"]);
+    assert_eq!(c["signer"]["id"], "microsoft");
+    assert_eq!(c["signer"]["country"], "US");
 }

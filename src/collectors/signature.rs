@@ -280,7 +280,13 @@ pub fn add_to(comp: &mut Component, info: &SignatureInfo, scheme: &str, at: &str
     comp.set_property("signature", scheme);
     if let Some(s) = &info.signer {
         if let Some(h) = s.holder() {
-            comp.add_evidence(EvidenceKind::SignerSubject, h, at);
+            let kind = if is_attestation(s) {
+                comp.set_property("signer-role", "attestation");
+                EvidenceKind::AttestationSigner
+            } else {
+                EvidenceKind::SignerSubject
+            };
+            comp.add_evidence(kind, h, at);
         }
         if let Some(cn) = &s.common_name {
             comp.set_property("signer-name", cn);
@@ -300,6 +306,17 @@ pub fn add_to(comp: &mut Component, info: &SignatureInfo, scheme: &str, at: &str
             format!("{at}/chain/{i}"),
         );
     }
+}
+
+/// Signing identities that sign other makers' code after a submission (Microsoft's Windows
+/// Hardware Compatibility / Software Compatibility / UEFI CA / third-party component
+/// programmes). Their `O=` says who vouched, not who made the code.
+pub fn is_attestation(n: &CertNames) -> bool {
+    const SERVICES: &[&str] =
+        &["compatibility publisher", "uefi driver publisher", "third party component", "third party application"];
+    let Some(cn) = &n.common_name else { return false };
+    let cn = cn.to_ascii_lowercase();
+    n.organisation.as_deref() == Some("Microsoft Corporation") && SERVICES.iter().any(|s| cn.contains(s))
 }
 
 #[cfg(test)]

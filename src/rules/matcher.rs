@@ -245,7 +245,7 @@ impl Matcher {
     pub fn evidence(&self, kind: EvidenceKind, value: &str) -> Option<Hit> {
         use EvidenceKind as K;
         match kind {
-            K::SignerSubject => {
+            K::SignerSubject | K::AttestationSigner => {
                 let k = normalise_name(value);
                 self.signers.get(&k).or_else(|| self.names.get(&k)).map(|&t| self.hit(t, 1.0))
             }
