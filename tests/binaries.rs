@@ -37,7 +37,10 @@ fn signed_windows_dll_is_attributed_from_its_signer() {
     let ev = c["evidence"].as_array().unwrap();
     // Signed by "Microsoft Windows Software Compatibility Publisher": an attestation signature.
     assert_eq!(prop(c, "signer-role"), "attestation");
-    let signer = ev.iter().find(|e| e["kind"] == "attestation-signer").unwrap();
+    let signer = ev
+        .iter()
+        .find(|e| e["kind"] == "attestation-signer")
+        .unwrap();
     assert_eq!(signer["value"], "Microsoft Corporation");
     assert_eq!(
         signer["rule"],
@@ -86,4 +89,53 @@ fn microsoft_signed_efi_binary() {
     assert!(c["vendor"].is_null(), "{}", c["vendor"]);
     assert_eq!(c["signer"]["id"], "microsoft");
     assert_eq!(c["signer"]["country"], "US");
+}
+
+#[test]
+fn app_bundle_is_one_application_that_contains_its_binary() {
+    let r = scan_json(&["--root", &root("macho/applications"), "--rules", &rules()]);
+    let app = component(&r, "macos-app:/Applications/terminal-notifier.app");
+    assert_eq!(app["kind"], "application");
+    assert_eq!(app["name"], "terminal-notifier");
+    assert_eq!(app["version"], "1.7.2");
+    assert_eq!(
+        prop(app, "bundle-id"),
+        "nl.superalloy.oss.terminal-notifier"
+    );
+    let ev = app["evidence"].as_array().unwrap();
+    assert!(ev
+        .iter()
+        .any(|e| e["kind"] == "url" && e["value"] == "superalloy.nl"));
+    assert!(ev.iter().any(|e| e["kind"] == "copyright-holder"));
+    let exe = "macho:/Applications/terminal-notifier.app/Contents/MacOS/terminal-notifier";
+    let bin = component(&r, exe);
+    assert_eq!(prop(bin, "machine"), "x86_64");
+    assert_eq!(prop(bin, "signature"), "none");
+    let rel = r["relationships"].as_array().unwrap();
+    assert!(
+        rel.iter()
+            .any(|x| x["from"] == app["id"] && x["to"] == exe && x["kind"] == "contains"),
+        "{rel:?}"
+    );
+}
+
+#[test]
+fn mach_o_from_wheels_thin_and_universal() {
+    let r = scan_json(&["--root", &root("macho")]);
+    let thin = component(
+        &r,
+        "macho:/wheels/markupsafe/_speedups.cpython-311-darwin.so",
+    );
+    assert_eq!(prop(thin, "machine"), "arm64");
+    let fat = component(
+        &r,
+        "macho:/universal2/markupsafe/_speedups.cpython-311-darwin.so",
+    );
+    assert_eq!(prop(fat, "machine"), "x86_64,arm64");
+    assert_eq!(prop(fat, "universal"), "true");
+    assert!(
+        r["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        r["errors"]
+    );
 }

@@ -15,8 +15,10 @@ use crate::model::{Component, ScanError};
 use crate::rootfs::RootFs;
 use std::path::Path;
 
+pub mod appbundle;
 pub mod dpkg;
 pub mod elf;
+pub mod macho;
 pub mod pe;
 pub mod signature;
 
@@ -28,6 +30,8 @@ pub static ALL: &[&dyn Collector] = &[
     &dpkg::Dpkg, //
     &elf::Elf,
     &pe::Pe,
+    &macho::MachOCollector,
+    &appbundle::AppBundle,
 ];
 
 /// When a collector runs.

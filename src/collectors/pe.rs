@@ -640,7 +640,10 @@ mod tests {
             |k: EvidenceKind, v: &str| comp.evidence.iter().any(|e| e.kind == k && e.value == v);
         assert!(has(EvidenceKind::CompanyName, "Microsoft Corporation"));
         // Signed through Microsoft's software-compatibility programme: an attestation.
-        assert!(has(EvidenceKind::AttestationSigner, "Microsoft Corporation"));
+        assert!(has(
+            EvidenceKind::AttestationSigner,
+            "Microsoft Corporation"
+        ));
         assert_eq!(prop(&c, "signer-role"), Some("attestation"));
     }
 

@@ -312,11 +312,18 @@ pub fn add_to(comp: &mut Component, info: &SignatureInfo, scheme: &str, at: &str
 /// Hardware Compatibility / Software Compatibility / UEFI CA / third-party component
 /// programmes). Their `O=` says who vouched, not who made the code.
 pub fn is_attestation(n: &CertNames) -> bool {
-    const SERVICES: &[&str] =
-        &["compatibility publisher", "uefi driver publisher", "third party component", "third party application"];
-    let Some(cn) = &n.common_name else { return false };
+    const SERVICES: &[&str] = &[
+        "compatibility publisher",
+        "uefi driver publisher",
+        "third party component",
+        "third party application",
+    ];
+    let Some(cn) = &n.common_name else {
+        return false;
+    };
     let cn = cn.to_ascii_lowercase();
-    n.organisation.as_deref() == Some("Microsoft Corporation") && SERVICES.iter().any(|s| cn.contains(s))
+    n.organisation.as_deref() == Some("Microsoft Corporation")
+        && SERVICES.iter().any(|s| cn.contains(s))
 }
 
 #[cfg(test)]
