@@ -73,6 +73,12 @@ pub struct ScanArgs {
     /// gives a byte-identical report.
     #[arg(long)]
     pub reproducible: bool,
+    /// Also search the bytes of binaries for the vendor strings of the rule database.
+    ///
+    /// One automaton over every vendor's `strings` (ASCII and UTF-16LE), run over each ELF, PE
+    /// and Mach-O image (first 256 MiB); hits are weak evidence and say where they were found.
+    #[arg(long)]
+    pub deep: bool,
 }
 
 /// `sovscan rules …`.
@@ -117,7 +123,7 @@ impl ScanArgs {
             home: self.home.clone(),
             jobs: self.jobs.unwrap_or(0),
             reproducible: self.reproducible,
-            deep: false,
+            deep: self.deep,
             hardware: false,
         })
     }

@@ -62,7 +62,8 @@ pub fn scan(cfg: &ScanConfig, db: &RuleDb, progress: Option<Progress<'_>>) -> cr
         exclude: cfg.exclude.clone(),
         paths: cfg.paths.clone(),
     };
-    let ctx = Context { root: &root, os: &os, options: &options };
+    let deep = if cfg.deep { crate::deep::DeepScan::new(db) } else { None };
+    let ctx = Context { root: &root, os: &os, options: &options, deep: deep.as_ref() };
     let wcfg = WalkConfig { paths: cfg.paths.clone(), exclude: cfg.exclude.clone(), one_file_system: cfg.one_file_system };
 
     let collected = pool.install(|| {

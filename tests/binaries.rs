@@ -139,3 +139,49 @@ fn mach_o_from_wheels_thin_and_universal() {
         r["errors"]
     );
 }
+
+#[test]
+fn deep_scan_finds_vendor_strings_with_offsets_as_weak_evidence() {
+    let without = scan_json(&["--root", &root("pe"), "--rules", &rules()]);
+    assert_eq!(without["scan"]["options"]["deep"], false);
+    let shim = component(&without, "pe:/efi/usr/lib/shim/shimx64.efi.signed");
+    assert!(!shim["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "string"));
+
+    let r = scan_json(&["--root", &root("pe"), "--rules", &rules(), "--deep"]);
+    assert_eq!(r["scan"]["options"]["deep"], true);
+    let dll = component(
+        &r,
+        "pe:/windows/Program Files/Python311/msvcp140_codecvt_ids.dll",
+    );
+    let hit = dll["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "string")
+        .expect("a string hit");
+    assert_eq!(hit["value"], "Microsoft Corporation");
+    // The version resource is UTF-16LE: found at its offset in the file.
+    let at = hit["at"].as_str().unwrap();
+    let off = usize::from_str_radix(at.rsplit_once("@0x").unwrap().1, 16).unwrap();
+    let bytes = std::fs::read(
+        fixtures().join("pe/windows/Program Files/Python311/msvcp140_codecvt_ids.dll"),
+    )
+    .unwrap();
+    let utf16: Vec<u8> = "Microsoft Corporation"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert!(bytes[off..].starts_with(&utf16) || bytes[off..].starts_with(b"Microsoft Corporation"));
+    // A string alone is too weak to name a vendor: shim stays unattributed.
+    let shim = component(&r, "pe:/efi/usr/lib/shim/shimx64.efi.signed");
+    assert!(shim["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "string"));
+    assert!(shim["vendor"].is_null());
+}

@@ -28,7 +28,7 @@ impl Collector for Elf {
     fn matches_head(&self, head: &[u8]) -> bool {
         head.starts_with(b"\x7fELF")
     }
-    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         if c.size > MAX_ELF {
             return Collected::error(c.path, format!("ELF file of {} bytes is over the {MAX_ELF} byte limit", c.size));
         }
@@ -37,7 +37,12 @@ impl Collector for Elf {
             Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
         };
         match parse(&bytes, c.path) {
-            Ok(comp) => Collected { components: vec![comp], ..Collected::default() },
+            Ok(mut comp) => {
+                if let Some(d) = ctx.deep {
+                    d.add_to(&mut comp, &bytes, c.path);
+                }
+                Collected { components: vec![comp], ..Collected::default() }
+            }
             Err(e) => Collected::error(c.path, format!("malformed ELF: {e}")),
         }
     }

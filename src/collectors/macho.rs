@@ -49,7 +49,7 @@ impl Collector for MachOCollector {
     fn matches_head(&self, head: &[u8]) -> bool {
         is_macho_head(head)
     }
-    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         if c.size > MAX_MACHO {
             return Collected::error(
                 c.path,
@@ -65,7 +65,11 @@ impl Collector for MachOCollector {
             Ok(b) => b,
             Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
         };
-        parse(&bytes, c.path)
+        let mut out = parse(&bytes, c.path);
+        if let (Some(d), Some(comp)) = (ctx.deep, out.components.first_mut()) {
+            d.add_to(comp, &bytes, c.path);
+        }
+        out
     }
 }
 

@@ -121,6 +121,8 @@ pub struct Context<'a> {
     pub os: &'a OsRelease,
     /// Scan options (deep scan, hardware inventory…).
     pub options: &'a crate::model::ScanOptions,
+    /// The vendor-string automaton, with `--deep` (binary collectors run it over their bytes).
+    pub deep: Option<&'a crate::deep::DeepScan>,
 }
 
 /// What one collector run produced. Partial results and errors travel together.

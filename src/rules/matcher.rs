@@ -78,6 +78,7 @@ pub struct Matcher {
     go: HashMap<String, usize>,
     packages: HashMap<String, String>,
     binaries: HashMap<String, String>,
+    strings: HashMap<String, usize>,
     name_ac: Option<AhoCorasick>,
     name_ac_targets: Vec<usize>,
     targets: Vec<Target>,
@@ -105,6 +106,7 @@ impl Matcher {
             go: HashMap::new(),
             packages: HashMap::new(),
             binaries: HashMap::new(),
+            strings: HashMap::new(),
             name_ac: None,
             name_ac_targets: Vec::new(),
             targets: Vec::new(),
@@ -158,6 +160,9 @@ impl Matcher {
             }
             for p in &x.npm_scopes {
                 ins(&mut m.npm, lc(p).trim_start_matches('@').to_owned());
+            }
+            for p in &x.strings {
+                ins(&mut m.strings, p.trim().to_owned());
             }
             for p in &x.go_modules {
                 ins(&mut m.go, lc(p).trim_end_matches('/').to_owned());
@@ -270,7 +275,7 @@ impl Matcher {
             K::NpmScope => self.npm.get(lc(value).trim_start_matches('@')).map(|&t| self.hit(t, 0.75)),
             K::PackageName => self.product_hit(self.packages.get(&lc(value))?, 0.8),
             K::BinaryName => self.product_hit(self.binaries.get(value.trim())?, 0.6),
-            K::String => self.name(value, 0.2, 0.2),
+            K::String => self.strings.get(value.trim()).map(|&t| self.hit(t, 0.2)).or_else(|| self.name(value, 0.2, 0.2)),
             K::Distributor => self.name(value, 0.0, 0.0).map(|h| Hit { strength: 0.0, ..h }),
             _ => None,
         }
