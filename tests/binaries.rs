@@ -185,3 +185,48 @@ fn deep_scan_finds_vendor_strings_with_offsets_as_weak_evidence() {
         .any(|e| e["kind"] == "string"));
     assert!(shim["vendor"].is_null());
 }
+
+#[test]
+fn windows_installed_software_from_the_software_hive() {
+    let r = scan_json(&[
+        "--root",
+        &root("windows/win11"),
+        "--rules",
+        &rules(),
+        "--home",
+        "DE",
+    ]);
+    let apps: Vec<&serde_json::Value> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ecosystem"] == "windows")
+        .collect();
+    assert_eq!(apps.len(), 6, "{apps:?}");
+    let acme = component(&r, "windows:Acme Agent@3.2.1");
+    assert_eq!(acme["kind"], "application");
+    assert_eq!(acme["vendor"]["id"], "acme-gmbh");
+    assert_eq!(acme["origin"], "domestic");
+    assert_eq!(prop(acme, "arch"), "x64");
+    let vc = component(
+        &r,
+        "windows:Microsoft Visual C++ 2015-2022 Redistributable (x86) - 14.44.35211@14.44.35211.0",
+    );
+    assert_eq!(vc["vendor"]["id"], "microsoft");
+    assert_eq!(prop(vc, "arch"), "x86");
+    assert!(prop(vc, "registry-key")
+        .as_str()
+        .unwrap()
+        .starts_with(r"HKLM\SOFTWARE\WOW6432Node\"));
+    assert_eq!(vc["locations"][0], "/Windows/System32/config/SOFTWARE");
+    let seven = component(&r, "windows:7-Zip 24.09 (x64)@24.09");
+    assert!(
+        seven["vendor"].is_null(),
+        "no rule names Igor Pavlov in the test rules"
+    );
+    assert!(seven["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "company-name" && e["value"] == "Igor Pavlov"));
+}

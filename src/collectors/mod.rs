@@ -20,7 +20,9 @@ pub mod dpkg;
 pub mod elf;
 pub mod macho;
 pub mod pe;
+pub mod regf;
 pub mod signature;
+pub mod windows;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -32,6 +34,7 @@ pub static ALL: &[&dyn Collector] = &[
     &pe::Pe,
     &macho::MachOCollector,
     &appbundle::AppBundle,
+    &windows::WindowsSoftware,
 ];
 
 /// When a collector runs.

@@ -1,0 +1,229 @@
+//! Windows installed software: when the root is a Windows volume
+//! (`Windows/System32/config/SOFTWARE` exists, names compared case-insensitively as NTFS does),
+//! the hive's `Uninstall` keys — 64-bit `Microsoft\Windows\CurrentVersion\Uninstall` and 32-bit
+//! `WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall` — read with [`super::regf`]. Each
+//! entry with a `DisplayName` (what "Programs and Features" lists) becomes an `application`
+//! component: `DisplayVersion` its version, `Publisher` [`EvidenceKind::CompanyName`],
+//! `URLInfoAbout`/`HelpLink`/`URLUpdateInfo` [`EvidenceKind::Url`], `InstallLocation` and the
+//! key as properties. The binaries under `Program Files` are the PE collector's.
+//!
+//! Caps: the hive is memory-mapped and refused over [`MAX_HIVE`] bytes; see [`super::regf`]
+//! for the per-key caps. A damaged key is a report error; the other entries are still read.
+
+use super::regf::{Hive, Key};
+use super::{Candidate, Collected, Collector, Context, Phase};
+use crate::model::{Component, ComponentKind, EvidenceKind, ScanError};
+
+/// Largest hive read.
+pub const MAX_HIVE: u64 = 1 << 30;
+
+const UNINSTALL: &[(&str, &str)] = &[
+    (r"Microsoft\Windows\CurrentVersion\Uninstall", "x64"),
+    (
+        r"WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall",
+        "x86",
+    ),
+];
+
+/// The Windows installed-software collector.
+pub struct WindowsSoftware;
+
+impl Collector for WindowsSoftware {
+    fn id(&self) -> &'static str {
+        "windows-software"
+    }
+    fn phase(&self) -> Phase {
+        Phase::System
+    }
+    fn collect(&self, _c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+        Collected::default()
+    }
+    fn collect_system(&self, ctx: &Context<'_>) -> Collected {
+        let Some(path) = find_software_hive(ctx) else {
+            return Collected::default();
+        };
+        let bytes = match ctx
+            .root
+            .resolve(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|h| crate::rootfs::open_regular(&h).map_err(|e| e.to_string()))
+            .and_then(|(f, md)| {
+                if md.len() > MAX_HIVE {
+                    Err(format!(
+                        "hive of {} bytes is over the {MAX_HIVE} byte limit",
+                        md.len()
+                    ))
+                } else {
+                    crate::rootfs::load(&f, &md).map_err(|e| e.to_string())
+                }
+            }) {
+            Ok(b) => b,
+            Err(e) => return Collected::error(&path, format!("cannot read: {e}")),
+        };
+        parse(&bytes, &path)
+    }
+}
+
+/// `/Windows/System32/config/SOFTWARE` as spelled on disk, when every component exists.
+fn find_software_hive(ctx: &Context<'_>) -> Option<String> {
+    let mut sys = String::new();
+    for want in ["Windows", "System32", "config", "SOFTWARE"] {
+        let dir = ctx
+            .root
+            .resolve(if sys.is_empty() { "/" } else { &sys })
+            .ok()?;
+        let name = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.eq_ignore_ascii_case(want))
+            .min()?;
+        sys = format!("{sys}/{name}");
+    }
+    Some(sys)
+}
+
+/// Read the Uninstall entries of a SOFTWARE hive at system path `path`.
+pub fn parse(bytes: &[u8], path: &str) -> Collected {
+    let mut out = Collected::default();
+    let hive = match Hive::new(bytes) {
+        Ok(h) => h,
+        Err(e) => return Collected::error(path, e),
+    };
+    let root = match hive.root() {
+        Ok(r) => r,
+        Err(e) => return Collected::error(path, format!("registry root key: {e}")),
+    };
+    for (key_path, arch) in UNINSTALL {
+        let uninstall = match hive.path(&root, key_path) {
+            Ok(Some(k)) => k,
+            Ok(None) => continue,
+            Err(e) => {
+                out.errors
+                    .push(ScanError::new(path, format!("{key_path}: {e}")));
+                continue;
+            }
+        };
+        let (entries, errors) = hive.subkeys(&uninstall);
+        out.errors.extend(
+            errors
+                .into_iter()
+                .map(|e| ScanError::new(path, format!("{key_path}: {e}"))),
+        );
+        for entry in entries {
+            match component(&hive, &entry, path, key_path, arch) {
+                Ok(Some(c)) => out.components.push(c),
+                Ok(None) => {}
+                Err(e) => out.errors.push(ScanError::new(
+                    path,
+                    format!("{key_path}\\{}: {e}", entry.name),
+                )),
+            }
+        }
+    }
+    out
+}
+
+fn component(
+    hive: &Hive<'_>,
+    entry: &Key,
+    path: &str,
+    key_path: &str,
+    arch: &str,
+) -> Result<Option<Component>, String> {
+    let values = hive.values(entry)?;
+    let get = |name: &str| {
+        values
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
+            .and_then(|v| v.as_string())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let Some(name) = get("DisplayName") else {
+        return Ok(None);
+    };
+    let version = get("DisplayVersion");
+    let mut c = Component::new(
+        ComponentKind::Application,
+        Some("windows"),
+        &name,
+        version.as_deref(),
+    );
+    let key = format!(r"HKLM\SOFTWARE\{key_path}\{}", entry.name);
+    c.locations.push(path.to_owned());
+    c.set_property("registry-key", &key);
+    c.set_property("arch", arch);
+    let at = |v: &str| format!("{path}#{key}\\{v}");
+    if let Some(p) = get("Publisher") {
+        c.add_evidence(EvidenceKind::CompanyName, &p, at("Publisher"));
+        c.set_property("publisher", p);
+    }
+    for u in ["URLInfoAbout", "HelpLink", "URLUpdateInfo"] {
+        if let Some(url) = get(u) {
+            c.add_evidence(EvidenceKind::Url, url, at(u));
+        }
+    }
+    if let Some(l) = get("InstallLocation") {
+        c.set_property("install-location", l);
+    }
+    if let Some(d) = get("InstallDate") {
+        c.set_property("install-date", d);
+    }
+    Ok(Some(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HIVE: &[u8] =
+        include_bytes!("../../fixtures/windows/win11/Windows/System32/config/SOFTWARE");
+
+    #[test]
+    fn both_uninstall_keys() {
+        let c = parse(HIVE, "/Windows/System32/config/SOFTWARE");
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let ids: Vec<&str> = c.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), 6, "{ids:?} (AddressBook has no DisplayName)");
+        let wps = c
+            .components
+            .iter()
+            .find(|c| c.name == "WPS Office (12.2.0.18911)")
+            .unwrap();
+        assert_eq!(wps.properties.get("arch").map(String::as_str), Some("x86"));
+        assert!(wps
+            .evidence
+            .iter()
+            .any(|e| e.kind == EvidenceKind::CompanyName && e.value == "Kingsoft Corp."));
+        let seven = c
+            .components
+            .iter()
+            .find(|c| c.id == "windows:7-Zip 24.09 (x64)@24.09")
+            .unwrap();
+        assert_eq!(
+            seven.properties.get("install-location").map(String::as_str),
+            Some(r"C:\Program Files\7-Zip\")
+        );
+    }
+
+    #[test]
+    fn damaged_entry_is_an_error_next_to_the_others() {
+        // Synthesised: the first DisplayName value's signature is overwritten.
+        let mut b = HIVE.to_vec();
+        let at = (0..HIVE.len() - 31)
+            .find(|&i| &HIVE[i..i + 2] == b"vk" && &HIVE[i + 20..i + 31] == b"DisplayName")
+            .unwrap();
+        b[at..at + 2].copy_from_slice(b"XX");
+        let c = parse(&b, "/SOFTWARE");
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert_eq!(c.components.len(), 5);
+        // Cut short after the root key: errors, no components, no panic.
+        let c = parse(&HIVE[..0x1100], "/SOFTWARE");
+        assert!(
+            !c.errors.is_empty() && c.components.is_empty(),
+            "{:?}",
+            c.errors
+        );
+    }
+}
