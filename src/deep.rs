@@ -7,8 +7,8 @@
 //!
 //! Bounded per file: at most [`MAX_DEEP_BYTES`] bytes are searched and each distinct string is
 //! reported once (its first offset), at most [`MAX_DEEP_HITS`] strings per file. The automaton
-//! is a DFA up to [`MAX_DFA_PATTERNS`] patterns (memory grows with them), an NFA past that. This module
-//! does not decide which files are searched: the collectors that call it do.
+//! is a DFA up to [`MAX_DFA_PATTERNS`] patterns (its memory grows with them), an NFA past
+//! that. This module does not decide which files are searched: the collectors that call it do.
 
 use crate::model::{Component, EvidenceKind};
 use crate::rules::RuleDb;

@@ -310,13 +310,15 @@ pub fn add_to(comp: &mut Component, info: &SignatureInfo, scheme: &str, at: &str
 
 /// Signing identities that sign other makers' code after a submission (Microsoft's Windows
 /// Hardware Compatibility / Software Compatibility / UEFI CA / third-party component
-/// programmes). Their `O=` says who vouched, not who made the code.
+/// programmes, e.g. `Microsoft 3rd Party Application Component` on redistributed DLLs). Their `O=` says who vouched, not who made the code.
 pub fn is_attestation(n: &CertNames) -> bool {
     const SERVICES: &[&str] = &[
         "compatibility publisher",
         "uefi driver publisher",
         "third party component",
         "third party application",
+        "3rd party component",
+        "3rd party application",
     ];
     let Some(cn) = &n.common_name else {
         return false;
@@ -329,6 +331,34 @@ pub fn is_attestation(n: &CertNames) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attestation_identities() {
+        let n = |cn: &str, o: &str| CertNames {
+            common_name: Some(cn.into()),
+            organisation: Some(o.into()),
+            ..CertNames::default()
+        };
+        let ms = "Microsoft Corporation";
+        assert!(is_attestation(&n(
+            "Microsoft Windows Hardware Compatibility Publisher",
+            ms
+        )));
+        assert!(is_attestation(&n(
+            "Microsoft 3rd Party Application Component",
+            ms
+        )));
+        assert!(is_attestation(&n(
+            "Microsoft Windows UEFI Driver Publisher",
+            ms
+        )));
+        assert!(!is_attestation(&n("Microsoft Windows", ms)));
+        assert!(!is_attestation(&n("Microsoft Corporation", ms)));
+        assert!(!is_attestation(&n(
+            "Compatibility Publisher",
+            "Acme Software GmbH"
+        )));
+    }
 
     #[test]
     fn garbage_is_an_error() {
