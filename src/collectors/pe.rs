@@ -24,6 +24,8 @@ use super::{Candidate, Collected, Collector, Context};
 use crate::model::{Component, ComponentKind, EvidenceKind, ScanError};
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Any, Decode, Sequence};
+use goblin::pe::header::Header;
+use goblin::pe::optional_header::MAGIC_64;
 use goblin::pe::options::ParseOptions;
 use goblin::pe::section_table::SectionTable;
 use goblin::pe::PE;
@@ -105,16 +107,69 @@ pub fn is_pe_head(head: &[u8]) -> bool {
     }
 }
 
+/// What this module reads of a PE image: its headers and section table, from goblin's full
+/// parse or, when a later directory (imports, exports, debug…) is malformed, from the headers
+/// alone, so that the version resource and the signature are still read.
+pub struct Image<'a> {
+    header: Header<'a>,
+    sections: Vec<SectionTable>,
+    is_64: bool,
+    is_lib: bool,
+}
+
+impl<'a> Image<'a> {
+    /// Parse the image; the second value says what goblin refused, when it fell back.
+    pub fn parse(bytes: &'a [u8]) -> Result<(Image<'a>, Option<String>), String> {
+        let mut opts = ParseOptions::default();
+        // The certificate table is parsed here, so that a broken one costs only the signature.
+        opts.parse_attribute_certificates = false;
+        let full_error = match PE::parse_with_opts(bytes, &opts) {
+            Ok(pe) => {
+                let img = Image {
+                    header: pe.header,
+                    sections: pe.sections,
+                    is_64: pe.is_64,
+                    is_lib: pe.is_lib,
+                };
+                return Ok((img, None));
+            }
+            Err(e) => e.to_string(),
+        };
+        let header = Header::parse(bytes).map_err(|e| format!("malformed PE: {e}"))?;
+        let mut offset = header.dos_header.pe_pointer as usize
+            + goblin::pe::header::SIZEOF_PE_MAGIC
+            + goblin::pe::header::SIZEOF_COFF_HEADER
+            + header.coff_header.size_of_optional_header as usize;
+        let sections = header
+            .coff_header
+            .sections(bytes, &mut offset)
+            .map_err(|e| format!("malformed PE: {full_error}; section table: {e}"))?;
+        let is_64 = header
+            .optional_header
+            .is_some_and(|o| o.standard_fields.magic == MAGIC_64);
+        let is_lib = goblin::pe::characteristic::is_dll(header.coff_header.characteristics);
+        let img = Image {
+            header,
+            sections,
+            is_64,
+            is_lib,
+        };
+        Ok((img, Some(full_error)))
+    }
+}
+
 /// Parse one PE image into a component and the errors met. `path` is its system path.
 pub fn parse(bytes: &[u8], path: &str) -> Collected {
-    let mut opts = ParseOptions::default();
-    // The certificate table is parsed here, so that a broken one costs only the signature.
-    opts.parse_attribute_certificates = false;
-    let pe = match PE::parse_with_opts(bytes, &opts) {
-        Ok(pe) => pe,
-        Err(e) => return Collected::error(path, format!("malformed PE: {e}")),
-    };
     let mut out = Collected::default();
+    let pe = match Image::parse(bytes) {
+        Ok((img, None)) => img,
+        Ok((img, Some(e))) => {
+            let msg = format!("malformed PE (headers, resources and signature still read): {e}");
+            out.errors.push(ScanError::new(path, msg));
+            img
+        }
+        Err(e) => return Collected::error(path, e),
+    };
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let info = match version_info(bytes, &pe) {
         Ok(v) => v,
@@ -191,7 +246,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
     out
 }
 
-fn pe_type(pe: &PE<'_>) -> &'static str {
+fn pe_type(pe: &Image<'_>) -> &'static str {
     use goblin::pe::subsystem::*;
     let sub = pe
         .header
@@ -251,7 +306,7 @@ impl VersionInfo {
 }
 
 /// Find and parse the version resource. `Ok(None)` when the image has none.
-pub fn version_info(bytes: &[u8], pe: &PE<'_>) -> Result<Option<VersionInfo>, String> {
+pub fn version_info(bytes: &[u8], pe: &Image<'_>) -> Result<Option<VersionInfo>, String> {
     let Some(dd) = pe
         .header
         .optional_header
@@ -481,7 +536,7 @@ struct DigestInfo {
 /// `not-checked`); `Ok(None)` when the image is not signed.
 pub fn authenticode(
     bytes: &[u8],
-    pe: &PE<'_>,
+    pe: &Image<'_>,
 ) -> Result<Option<(SignatureInfo, &'static str)>, String> {
     let Some(dd) = pe
         .header
@@ -532,7 +587,12 @@ fn align8(x: usize) -> usize {
 
 /// Compare the signed image digest with the file's Authenticode hash: everything up to the
 /// certificate table except the checksum and the certificate-table directory entry.
-fn digest_check(bytes: &[u8], pe: &PE<'_>, sig: &SignatureInfo, cert_table: usize) -> &'static str {
+fn digest_check(
+    bytes: &[u8],
+    pe: &Image<'_>,
+    sig: &SignatureInfo,
+    cert_table: usize,
+) -> &'static str {
     let Some(content) = &sig.content else {
         return "not-checked";
     };
@@ -701,6 +761,30 @@ mod tests {
         b[rsrc + 12..rsrc + 14].copy_from_slice(&0xffffu16.to_le_bytes());
         let c = parse(&b, "/x.dll");
         assert!(c.components.len() == 1);
+    }
+
+    #[test]
+    fn malformed_import_directory_still_gives_version_and_signer() {
+        // Synthesised: the import directory (data directory 1) gets a size goblin cannot map.
+        let (_, cert_dir) = offsets(SIGNED_DLL);
+        let import_dir = cert_dir - 3 * 8;
+        let mut b = SIGNED_DLL.to_vec();
+        put_u32(&mut b, import_dir, 0x00ff_fff0);
+        put_u32(&mut b, import_dir + 4, 0x7fff_0000);
+        assert!(
+            PE::parse(&b).is_err(),
+            "goblin should refuse this import directory"
+        );
+        let c = parse(&b, "/x.dll");
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert!(c.errors[0]
+            .error
+            .contains("headers, resources and signature still read"));
+        assert_eq!(c.components[0].version.as_deref(), Some("14.44.35211.0"));
+        assert_eq!(prop(&c, "signer-country"), Some("US"));
+        // The digest excludes only the checksum and the certificate entry: changing the import
+        // directory entry is detected.
+        assert_eq!(prop(&c, "signature-digest"), Some("mismatch"));
     }
 
     #[test]
