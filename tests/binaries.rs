@@ -230,3 +230,22 @@ fn windows_installed_software_from_the_software_hive() {
         .iter()
         .any(|e| e["kind"] == "company-name" && e["value"] == "Igor Pavlov"));
 }
+
+#[test]
+fn binary_in_a_folder_named_like_a_bundle_is_not_linked_without_info_plist() {
+    let dir = tempfile::tempdir().unwrap();
+    let macos = dir.path().join("Applications/Fake.app/Contents/MacOS");
+    std::fs::create_dir_all(&macos).unwrap();
+    std::fs::copy(
+        fixtures().join("macho/wheels/markupsafe/_speedups.cpython-311-darwin.so"),
+        macos.join("fake"),
+    )
+    .unwrap();
+    let r = scan_json(&["--root", dir.path().to_str().unwrap()]);
+    component(&r, "macho:/Applications/Fake.app/Contents/MacOS/fake");
+    assert!(
+        r["relationships"].as_array().map_or(true, |a| a.is_empty()),
+        "{}",
+        r["relationships"]
+    );
+}

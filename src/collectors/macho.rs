@@ -69,6 +69,14 @@ impl Collector for MachOCollector {
         if let (Some(d), Some(comp)) = (ctx.deep, out.components.first_mut()) {
             d.add_to(comp, &bytes, c.path);
         }
+        // Link to the bundle only when it is one (its Info.plist makes the app component).
+        out.relationships.retain(|r| {
+            let plist = format!(
+                "{}/Contents/Info.plist",
+                r.from.trim_start_matches("macos-app:")
+            );
+            ctx.root.resolve(&plist).is_ok_and(|h| h.is_file())
+        });
         out
     }
 }
