@@ -1,5 +1,6 @@
-//! PE/COFF images no package owns (EXE, DLL, SYS, EFI): headers via goblin, plus two things
-//! goblin does not give and this module parses itself, bounds-checked:
+//! PE/COFF images no package owns (EXE, DLL, SYS, EFI): headers via goblin (falling back to the
+//! headers and section table alone when goblin refuses a later directory), plus two things this
+//! module parses itself, bounds-checked, so that a damaged one costs only itself:
 //!
 //! - the version resource (`RT_VERSION` → `VS_VERSIONINFO` → `StringFileInfo`): CompanyName
 //!   becomes [`EvidenceKind::CompanyName`], LegalCopyright [`EvidenceKind::CopyrightHolder`],
