@@ -165,12 +165,33 @@ fn component(
         }
     }
     if let Some(l) = get("InstallLocation") {
+        if let Some(p) = system_path(&l) {
+            // Where the PE collector reports the program's binaries (`pe:<path>/…`).
+            c.set_property("install-path", p);
+        }
         c.set_property("install-location", l);
     }
     if let Some(d) = get("InstallDate") {
         c.set_property("install-date", d);
     }
     Ok(Some(c))
+}
+
+/// `C:\Program Files\7-Zip\` → `/Program Files/7-Zip`: the scanned volume is the system
+/// drive, so only `C:` paths map into it.
+fn system_path(location: &str) -> Option<String> {
+    let rest = location.trim().trim_matches('"');
+    let rest = rest
+        .strip_prefix("C:")
+        .or_else(|| rest.strip_prefix("c:"))?;
+    let p: Vec<&str> = rest
+        .split(['\\', '/'])
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    if p.is_empty() || p.contains(&"..") {
+        return None;
+    }
+    Some(format!("/{}", p.join("/")))
 }
 
 #[cfg(test)]
@@ -205,6 +226,12 @@ mod tests {
             seven.properties.get("install-location").map(String::as_str),
             Some(r"C:\Program Files\7-Zip\")
         );
+        assert_eq!(
+            seven.properties.get("install-path").map(String::as_str),
+            Some("/Program Files/7-Zip")
+        );
+        assert_eq!(system_path(r"D:\Apps\x"), None);
+        assert_eq!(system_path(r"C:\a\..\..\etc"), None);
     }
 
     #[test]
