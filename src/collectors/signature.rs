@@ -369,3 +369,13 @@ mod tests {
         }
     }
 }
+
+/// Rounds of the mutation tests of the binary parsers: `default`, or `SOVSCAN_FUZZ_ROUNDS`
+/// for a longer run (`SOVSCAN_FUZZ_ROUNDS=100000 cargo test --release mutated`).
+#[cfg(test)]
+pub(crate) fn fuzz_rounds(default: usize) -> usize {
+    std::env::var("SOVSCAN_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
