@@ -328,6 +328,16 @@ pub fn is_attestation(n: &CertNames) -> bool {
         && SERVICES.iter().any(|s| cn.contains(s))
 }
 
+/// Rounds of the mutation tests of the binary parsers: `default`, or `SOVSCAN_FUZZ_ROUNDS`
+/// for a longer run (`SOVSCAN_FUZZ_ROUNDS=100000 cargo test --release mutated`).
+#[cfg(test)]
+pub(crate) fn fuzz_rounds(default: usize) -> usize {
+    std::env::var("SOVSCAN_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,14 +378,4 @@ mod tests {
             assert!(parse(&[0x30; 64], lenient).is_err());
         }
     }
-}
-
-/// Rounds of the mutation tests of the binary parsers: `default`, or `SOVSCAN_FUZZ_ROUNDS`
-/// for a longer run (`SOVSCAN_FUZZ_ROUNDS=100000 cargo test --release mutated`).
-#[cfg(test)]
-pub(crate) fn fuzz_rounds(default: usize) -> usize {
-    std::env::var("SOVSCAN_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
