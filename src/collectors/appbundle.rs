@@ -287,6 +287,42 @@ mod tests {
             .any(|e| e.kind == EvidenceKind::Url && e.value == "microsoft.com"));
     }
 
+    /// Deterministic mutation of a real Info.plist, as XML and as a binary plist: no panic.
+    #[test]
+    fn mutated_plists_never_panic() {
+        let xml: &[u8] = include_bytes!(
+            "../../fixtures/macho/applications/Applications/terminal-notifier.app/Contents/Info.plist"
+        );
+        let mut binary = Vec::new();
+        Value::from_reader(std::io::Cursor::new(xml))
+            .unwrap()
+            .to_writer_binary(&mut binary)
+            .unwrap();
+        let good = bundle(&binary, "/A.app/Contents/Info.plist");
+        assert_eq!(good.components[0].version.as_deref(), Some("1.7.2"));
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for base in [xml, binary.as_slice()] {
+            for round in 0..crate::collectors::signature::fuzz_rounds(400) {
+                let mut b = base.to_vec();
+                for _ in 0..1 + (next() % 8) as usize {
+                    let at = (next() as usize) % b.len();
+                    b[at] = next() as u8;
+                }
+                if round % 5 == 0 {
+                    b.truncate((next() as usize) % base.len());
+                }
+                let _ = bundle(&b, "/A.app/Contents/Info.plist");
+                let _ = receipt(&b, "/var/db/receipts/x.plist");
+            }
+        }
+    }
+
     #[test]
     fn broken_plists_are_errors() {
         let c = bundle(
