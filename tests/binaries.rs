@@ -202,7 +202,8 @@ fn windows_installed_software_from_the_software_hive() {
         .iter()
         .filter(|c| c["ecosystem"] == "windows")
         .collect();
-    assert_eq!(apps.len(), 6, "{apps:?}");
+    // Six machine-wide entries (AddressBook has no DisplayName) and two of alice's.
+    assert_eq!(apps.len(), 8, "{apps:?}");
     let acme = component(&r, "windows:Acme Agent@3.2.1");
     assert_eq!(acme["kind"], "application");
     assert_eq!(acme["vendor"]["id"], "acme-gmbh");
@@ -248,4 +249,20 @@ fn binary_in_a_folder_named_like_a_bundle_is_not_linked_without_info_plist() {
         "{}",
         r["relationships"]
     );
+}
+
+#[test]
+fn windows_per_user_installs_from_ntuser_dat() {
+    let r = scan_json(&["--root", &root("windows/win11"), "--rules", &rules()]);
+    let code = component(&r, "windows:Microsoft Visual Studio Code (User)@1.95.3");
+    assert_eq!(prop(code, "user"), "alice");
+    assert!(prop(code, "arch").is_null());
+    assert_eq!(code["locations"][0], "/Users/alice/NTUSER.DAT");
+    assert!(prop(code, "registry-key")
+        .as_str()
+        .unwrap()
+        .starts_with(r"HKU\alice\Software\Microsoft\"));
+    assert_eq!(code["vendor"]["id"], "microsoft");
+    let zoom = component(&r, "windows:Zoom Workplace@6.2.11 (52866)");
+    assert_eq!(prop(zoom, "publisher"), "Zoom Video Communications, Inc.");
 }

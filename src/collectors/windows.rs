@@ -5,7 +5,9 @@
 //! entry with a `DisplayName` (what "Programs and Features" lists) becomes an `application`
 //! component: `DisplayVersion` its version, `Publisher` [`EvidenceKind::CompanyName`],
 //! `URLInfoAbout`/`HelpLink`/`URLUpdateInfo` [`EvidenceKind::Url`], `InstallLocation` and the
-//! key as properties. The binaries under `Program Files` are the PE collector's.
+//! key as properties. Each user profile's `Users/<name>/NTUSER.DAT` is read the same way
+//! (`Software\Microsoft\Windows\CurrentVersion\Uninstall`: per-user installs), its entries
+//! carrying the `user` property. The binaries under `Program Files` are the PE collector's.
 //!
 //! Caps: the hive is memory-mapped and refused over [`MAX_HIVE`] bytes; see [`super::regf`]
 //! for the per-key caps. A damaged key is a report error; the other entries are still read.
@@ -17,13 +19,29 @@ use crate::model::{Component, ComponentKind, EvidenceKind, ScanError};
 /// Largest hive read.
 pub const MAX_HIVE: u64 = 1 << 30;
 
-const UNINSTALL: &[(&str, &str)] = &[
-    (r"Microsoft\Windows\CurrentVersion\Uninstall", "x64"),
+/// Per-user hives read at most.
+pub const MAX_USERS: usize = 1024;
+
+/// Uninstall keys of the machine-wide SOFTWARE hive: (key, architecture).
+const MACHINE: &[(&str, Option<&str>)] = &[
+    (r"Microsoft\Windows\CurrentVersion\Uninstall", Some("x64")),
     (
         r"WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall",
-        "x86",
+        Some("x86"),
     ),
 ];
+/// Uninstall key of a user's NTUSER.DAT (per-user installs: VS Code, Zoom, Teams…).
+const USER: &[(&str, Option<&str>)] =
+    &[(r"Software\Microsoft\Windows\CurrentVersion\Uninstall", None)];
+
+/// Which hive an entry came from.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// `HKLM\SOFTWARE`.
+    Machine,
+    /// `HKU\<user>` (the user's profile folder name).
+    User(&'a str),
+}
 
 /// The Windows installed-software collector.
 pub struct WindowsSoftware;
@@ -39,35 +57,58 @@ impl Collector for WindowsSoftware {
         Collected::default()
     }
     fn collect_system(&self, ctx: &Context<'_>) -> Collected {
-        let Some(path) = find_software_hive(ctx) else {
-            return Collected::default();
-        };
-        let bytes = match ctx
-            .root
-            .resolve(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|h| crate::rootfs::open_regular(&h).map_err(|e| e.to_string()))
-            .and_then(|(f, md)| {
-                if md.len() > MAX_HIVE {
-                    Err(format!(
-                        "hive of {} bytes is over the {MAX_HIVE} byte limit",
-                        md.len()
-                    ))
-                } else {
-                    crate::rootfs::load(&f, &md).map_err(|e| e.to_string())
+        let mut out = Collected::default();
+        if let Some(path) = find_ci(ctx, "", &["Windows", "System32", "config", "SOFTWARE"]) {
+            out.extend(read_hive(ctx, &path, Scope::Machine));
+        }
+        let users =
+            find_ci(ctx, "", &["Users"]).and_then(|u| Some((ctx.root.resolve(&u).ok()?, u)));
+        if let Some((dir, users)) = users {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.sort();
+            for user in names.iter().take(MAX_USERS) {
+                if let Some(path) = find_ci(ctx, &format!("{users}/{user}"), &["NTUSER.DAT"]) {
+                    out.extend(read_hive(ctx, &path, Scope::User(user)));
                 }
-            }) {
-            Ok(b) => b,
-            Err(e) => return Collected::error(&path, format!("cannot read: {e}")),
-        };
-        parse(&bytes, &path)
+            }
+        }
+        out
     }
 }
 
-/// `/Windows/System32/config/SOFTWARE` as spelled on disk, when every component exists.
-fn find_software_hive(ctx: &Context<'_>) -> Option<String> {
-    let mut sys = String::new();
-    for want in ["Windows", "System32", "config", "SOFTWARE"] {
+fn read_hive(ctx: &Context<'_>, path: &str, scope: Scope<'_>) -> Collected {
+    let bytes = ctx
+        .root
+        .resolve(path)
+        .map_err(|e| e.to_string())
+        .and_then(|h| crate::rootfs::open_regular(&h).map_err(|e| e.to_string()))
+        .and_then(|(f, md)| {
+            if md.len() > MAX_HIVE {
+                Err(format!(
+                    "hive of {} bytes is over the {MAX_HIVE} byte limit",
+                    md.len()
+                ))
+            } else {
+                crate::rootfs::load(&f, &md).map_err(|e| e.to_string())
+            }
+        });
+    match bytes {
+        Ok(b) => parse(&b, path, scope),
+        Err(e) => Collected::error(path, format!("cannot read: {e}")),
+    }
+}
+
+/// `<base>/a/b/c` as spelled on disk (names compared case-insensitively, as NTFS does), when
+/// every component exists.
+fn find_ci(ctx: &Context<'_>, base: &str, parts: &[&str]) -> Option<String> {
+    let mut sys = base.to_owned();
+    for want in parts {
         let dir = ctx
             .root
             .resolve(if sys.is_empty() { "/" } else { &sys })
@@ -83,8 +124,9 @@ fn find_software_hive(ctx: &Context<'_>) -> Option<String> {
     Some(sys)
 }
 
-/// Read the Uninstall entries of a SOFTWARE hive at system path `path`.
-pub fn parse(bytes: &[u8], path: &str) -> Collected {
+/// Read the Uninstall entries of a SOFTWARE (`Scope::Machine`) or NTUSER.DAT hive at system
+/// path `path`.
+pub fn parse(bytes: &[u8], path: &str, scope: Scope<'_>) -> Collected {
     let mut out = Collected::default();
     let hive = match Hive::new(bytes) {
         Ok(h) => h,
@@ -94,7 +136,11 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
         Ok(r) => r,
         Err(e) => return Collected::error(path, format!("registry root key: {e}")),
     };
-    for (key_path, arch) in UNINSTALL {
+    let keys = match scope {
+        Scope::Machine => MACHINE,
+        Scope::User(_) => USER,
+    };
+    for (key_path, arch) in keys {
         let uninstall = match hive.path(&root, key_path) {
             Ok(Some(k)) => k,
             Ok(None) => continue,
@@ -111,7 +157,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
                 .map(|e| ScanError::new(path, format!("{key_path}: {e}"))),
         );
         for entry in entries {
-            match component(&hive, &entry, path, key_path, arch) {
+            match component(&hive, &entry, path, key_path, *arch, scope) {
                 Ok(Some(c)) => out.components.push(c),
                 Ok(None) => {}
                 Err(e) => out.errors.push(ScanError::new(
@@ -129,7 +175,8 @@ fn component(
     entry: &Key,
     path: &str,
     key_path: &str,
-    arch: &str,
+    arch: Option<&str>,
+    scope: Scope<'_>,
 ) -> Result<Option<Component>, String> {
     let values = hive.values(entry)?;
     let get = |name: &str| {
@@ -150,10 +197,18 @@ fn component(
         &name,
         version.as_deref(),
     );
-    let key = format!(r"HKLM\SOFTWARE\{key_path}\{}", entry.name);
+    let key = match scope {
+        Scope::Machine => format!(r"HKLM\SOFTWARE\{key_path}\{}", entry.name),
+        Scope::User(u) => format!(r"HKU\{u}\{key_path}\{}", entry.name),
+    };
     c.locations.push(path.to_owned());
     c.set_property("registry-key", &key);
-    c.set_property("arch", arch);
+    if let Some(a) = arch {
+        c.set_property("arch", a);
+    }
+    if let Scope::User(u) = scope {
+        c.set_property("user", u);
+    }
     let at = |v: &str| format!("{path}#{key}\\{v}");
     if let Some(p) = get("Publisher") {
         c.add_evidence(EvidenceKind::CompanyName, &p, at("Publisher"));
@@ -203,7 +258,7 @@ mod tests {
 
     #[test]
     fn both_uninstall_keys() {
-        let c = parse(HIVE, "/Windows/System32/config/SOFTWARE");
+        let c = parse(HIVE, "/Windows/System32/config/SOFTWARE", Scope::Machine);
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         let ids: Vec<&str> = c.components.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids.len(), 6, "{ids:?} (AddressBook has no DisplayName)");
@@ -242,11 +297,11 @@ mod tests {
             .find(|&i| &HIVE[i..i + 2] == b"vk" && &HIVE[i + 20..i + 31] == b"DisplayName")
             .unwrap();
         b[at..at + 2].copy_from_slice(b"XX");
-        let c = parse(&b, "/SOFTWARE");
+        let c = parse(&b, "/SOFTWARE", Scope::Machine);
         assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
         assert_eq!(c.components.len(), 5);
         // Cut short after the root key: errors, no components, no panic.
-        let c = parse(&HIVE[..0x1100], "/SOFTWARE");
+        let c = parse(&HIVE[..0x1100], "/SOFTWARE", Scope::Machine);
         assert!(
             !c.errors.is_empty() && c.components.is_empty(),
             "{:?}",
