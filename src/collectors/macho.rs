@@ -3,14 +3,16 @@
 //! `LC_CODE_SIGNATURE` → the super-blob (`0xfade0cc0`) → the CodeDirectory (`0xfade0c02`:
 //! identifier, team id, flags: ad hoc or not) and the CMS blob wrapper (`0xfade0b01`), whose
 //! certificates ([`super::signature`]) name the signer (`Developer ID Application: Org (TEAMID)`,
-//! `O=`, `OU=` team, `C=`). Layout: Apple's `xnu/osfmk/kern/cs_blobs.h`.
+//! `O=`, `OU=` team, `C=`). The CodeDirectory's code-page hashes (SHA-1/256/384) are checked
+//! against the slice: property `signature-digest` (`verified`, `mismatch`). Layout: Apple's
+//! `xnu/osfmk/kern/cs_blobs.h`.
 //!
 //! A Mach-O inside an application bundle (`X.app/Contents/…`) is linked to the bundle's
 //! component (`macos-app:/…/X.app`, see [`super::appbundle`]) by a `contains` relationship.
 //!
 //! Caps: images over [`MAX_MACHO`] are skipped; at most [`MAX_ARCHES`] slices of a fat file and
 //! [`MAX_BLOBS`] blobs of a super-blob are looked at; the super-blob is read up to
-//! [`MAX_SIGNATURE`] bytes. Files over [`crate::rootfs::MMAP_THRESHOLD`] are memory-mapped.
+//! [`MAX_SIGNATURE`] bytes; page hashes are checked for slices up to [`MAX_HASHED`] bytes. Files over [`crate::rootfs::MMAP_THRESHOLD`] are memory-mapped.
 
 use super::signature;
 use super::{Candidate, Collected, Collector, Context};
@@ -153,6 +155,8 @@ pub struct CodeSignature {
     pub flags: u32,
     /// The CMS signature, when there is a non-empty one.
     pub cms: Option<signature::SignatureInfo>,
+    /// The CodeDirectory blob (for the page-hash check).
+    pub code_directory: Vec<u8>,
 }
 
 /// Parse one Mach-O image (thin or fat) into a component and the errors met.
@@ -170,6 +174,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
     let mut arches = Vec::new();
     let mut parsed = 0usize;
     let mut sig_kind: Option<&str> = None;
+    let mut digest_state: Option<&'static str> = None;
     for (i, slice) in slices.iter().enumerate() {
         let macho = match MachO::parse(slice, 0) {
             Ok(m) => m,
@@ -206,6 +211,11 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
                 if let Some(t) = &cs.team_id {
                     comp.set_property("team-id", t);
                 }
+                let digest = page_hashes(slice, &cs.code_directory);
+                // One mismatching slice makes the file's digest a mismatch.
+                if digest_state != Some("mismatch") {
+                    digest_state = Some(digest);
+                }
                 let kind = match &cs.cms {
                     Some(info) => {
                         signature::add_to(&mut comp, info, "apple-code-signature", &at);
@@ -230,6 +240,9 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
         return out;
     }
     comp.set_property("signature", sig_kind.unwrap_or("none"));
+    if let Some(d) = digest_state {
+        comp.set_property("signature-digest", d);
+    }
     comp.set_property("machine", arches.join(","));
     if slices.len() > 1 {
         comp.set_property("universal", "true");
@@ -299,6 +312,7 @@ pub fn parse_superblob(blob: &[u8]) -> Result<CodeSignature, String> {
             (CSSLOT_CODEDIRECTORY, Some(CSMAGIC_CODEDIRECTORY)) if !seen_cd => {
                 seen_cd = true;
                 code_directory(sub, &mut cs)?;
+                cs.code_directory = sub.to_vec();
             }
             (CSSLOT_SIGNATURESLOT, Some(CSMAGIC_BLOBWRAPPER)) if sub.len() > 8 => {
                 cs.cms = Some(signature::parse(&sub[8..], true)?);
@@ -320,6 +334,72 @@ fn code_directory(cd: &[u8], cs: &mut CodeSignature) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Largest slice whose page hashes are checked.
+pub const MAX_HASHED: usize = 512 << 20;
+
+/// Check the CodeDirectory's code-page hashes against the slice: `verified`, `mismatch`,
+/// `unsupported-digest` or `not-checked`.
+pub fn page_hashes(slice: &[u8], cd: &[u8]) -> &'static str {
+    use sha2::Digest;
+    let (Some(hash_off), Some(n), Some(limit32)) = (be32(cd, 16), be32(cd, 28), be32(cd, 32))
+    else {
+        return "not-checked";
+    };
+    let (Some(&hash_size), Some(&hash_type), Some(&page_log)) =
+        (cd.get(36), cd.get(37), cd.get(39))
+    else {
+        return "not-checked";
+    };
+    let version = be32(cd, 8).unwrap_or(0);
+    let limit = match be64(cd, 56).filter(|l| version >= 0x20300 && *l != 0) {
+        Some(l64) => usize::try_from(l64).unwrap_or(usize::MAX),
+        None => limit32 as usize,
+    };
+    if limit > slice.len() || limit > MAX_HASHED || page_log >= 32 {
+        return if limit > slice.len() {
+            "mismatch"
+        } else {
+            "not-checked"
+        };
+    }
+    let page = if page_log == 0 {
+        limit.max(1)
+    } else {
+        1usize << page_log
+    };
+    let (n, hash_off, hash_size) = (n as usize, hash_off as usize, hash_size as usize);
+    if n != limit.div_ceil(page) {
+        return "mismatch";
+    }
+    let digest = |data: &[u8]| -> Option<Vec<u8>> {
+        match hash_type {
+            1 => Some(sha1::Sha1::digest(data).to_vec()),
+            2 | 3 => Some(sha2::Sha256::digest(data).to_vec()),
+            4 => Some(sha2::Sha384::digest(data).to_vec()),
+            _ => None,
+        }
+    };
+    for i in 0..n {
+        let start = i * page;
+        let Some(data) = slice.get(start..(start + page).min(limit)) else {
+            return "mismatch";
+        };
+        let Some(want) = hash_off
+            .checked_add(i * hash_size)
+            .and_then(|a| cd.get(a..a + hash_size))
+        else {
+            return "mismatch";
+        };
+        let Some(got) = digest(data) else {
+            return "unsupported-digest";
+        };
+        if got.get(..hash_size) != Some(want) {
+            return "mismatch";
+        }
+    }
+    "verified"
 }
 
 /// A NUL-terminated string at `at`, at most 1 KiB.
@@ -353,6 +433,14 @@ mod tests {
         assert!(prop(&c, "signature")
             .is_some_and(|s| s == "apple-ad-hoc" || s == "apple-linker-signed"));
         assert!(prop(&c, "signing-id").is_some());
+        assert_eq!(prop(&c, "signature-digest"), Some("verified"));
+        // One changed byte of code: the page hash no longer matches.
+        let mut b = THIN.to_vec();
+        b[0x1000] ^= 0xff;
+        assert_eq!(
+            prop(&parse(&b, "/x.so"), "signature-digest"),
+            Some("mismatch")
+        );
     }
 
     #[test]
@@ -361,6 +449,7 @@ mod tests {
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(prop(&c, "machine"), Some("x86_64,arm64"));
         assert_eq!(prop(&c, "universal"), Some("true"));
+        assert_eq!(prop(&c, "signature-digest"), Some("verified"));
     }
 
     #[test]
