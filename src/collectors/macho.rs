@@ -12,7 +12,8 @@
 //!
 //! Caps: images over [`MAX_MACHO`] are skipped; at most [`MAX_ARCHES`] slices of a fat file and
 //! [`MAX_BLOBS`] blobs of a super-blob are looked at; the super-blob is read up to
-//! [`MAX_SIGNATURE`] bytes; page hashes are checked for slices up to [`MAX_HASHED`] bytes. Files over [`crate::rootfs::MMAP_THRESHOLD`] are memory-mapped.
+//! [`MAX_SIGNATURE`] bytes; page hashes are checked for slices up to [`MAX_HASHED`] bytes.
+//! Files over [`crate::rootfs::MMAP_THRESHOLD`] are memory-mapped.
 
 use super::signature;
 use super::{Candidate, Collected, Collector, Context};
