@@ -85,8 +85,8 @@ pub enum EvidenceKind {
     /// The subject (RFC 4514) of one certificate of a code signature's chain, signer first:
     /// descriptive (the signer's `O=` is [`EvidenceKind::SignerSubject`]).
     Certificate,
-    /// A code-signing identifier: an Apple CodeDirectory identifier (bundle id) or team id, or
-    /// a bundle identifier from `Info.plist`: descriptive.
+    /// A signing or bundle identifier: an Apple CodeDirectory identifier, a `CFBundleIdentifier`
+    /// or an installer receipt's `PackageIdentifier`: descriptive.
     SigningId,
     /// The `O=` of a certificate that signs other makers' code on their behalf (Microsoft's
     /// hardware-compatibility, software-compatibility and UEFI CA programmes): names the
