@@ -2,9 +2,14 @@
 //!
 //! Each piece of evidence is matched once against the compiled [`Matcher`]; a match carries a
 //! strength set by the kind of evidence (a signing certificate or a hardware id beats a
-//! homepage, which beats a maintainer or a string found in the bytes). Strengths for the same
-//! vendor combine as independent witnesses (`1 − Π(1 − s)`); the vendor with the highest score
-//! wins (ties broken by id, so the result never depends on order). The ownership chain is then
+//! homepage, which beats a maintainer or a string found in the bytes). Evidence falls into
+//! tiers (signer subject and hardware ids > a company name written into the artifact >
+//! package metadata > file names > strings): only vendors matched in the highest tier present
+//! compete, so no pile of weak facts outvotes a signature. Within it, strengths for the same
+//! vendor combine as independent witnesses (`1 − Π(1 − s)`) and the vendor with the highest
+//! score wins (ties broken by id, so the result never depends on order). A signer that is not
+//! the vendor chosen (or that only vouches for the code, as Microsoft's attestation signing
+//! does) is kept as the component's `signer`. The ownership chain is then
 //! followed to the ultimate owner, whose country decides the origin relative to home.
 //!
 //! Nothing here reads files; collectors never call it.
@@ -48,6 +53,7 @@ impl<'a> Attributor<'a> {
     pub fn attribute(&self, c: &mut Component) {
         let mut hits: Vec<(EvidenceKind, Hit)> = Vec::new();
         let mut supplier: Option<String> = None;
+        let mut signer: Option<(f64, String)> = None;
         for e in &mut c.evidence {
             if e.kind == EvidenceKind::Distributor {
                 if let Some(h) = self.matcher.supplier(&e.value) {
@@ -60,6 +66,22 @@ impl<'a> Attributor<'a> {
                 continue;
             };
             e.rule = Some(hit.rule.clone());
+            if matches!(
+                e.kind,
+                EvidenceKind::SignerSubject | EvidenceKind::AttestationSigner
+            ) {
+                let better = match &signer {
+                    None => true,
+                    Some((s, id)) => hit.strength > *s || (hit.strength == *s && hit.vendor < *id),
+                };
+                if better {
+                    signer = Some((hit.strength, hit.vendor.clone()));
+                }
+            }
+            if e.kind == EvidenceKind::AttestationSigner {
+                // Who vouched for the code, not who made it.
+                continue;
+            }
             hits.push((e.kind, hit));
         }
         // A maintainer from the supplier (a distribution's packager) says who ships the
@@ -75,7 +97,8 @@ impl<'a> Attributor<'a> {
             .map(|(_, h)| h.vendor.as_str())
             .collect();
         let holder_weight = 1.0 / holder_vendors.len().max(1) as f64;
-        let mut scores: BTreeMap<String, f64> = BTreeMap::new();
+        // Per tier, per vendor: combined score, and the strongest single fact.
+        let mut scores: BTreeMap<(u8, String), f64> = BTreeMap::new();
         let mut strongest: BTreeMap<String, f64> = BTreeMap::new();
         let mut products: BTreeMap<String, f64> = BTreeMap::new();
         for (kind, hit) in &hits {
@@ -88,29 +111,39 @@ impl<'a> Attributor<'a> {
                 let s = products.entry(p.clone()).or_insert(0.0);
                 *s = s.max(strength);
             }
-            let s = scores.entry(hit.vendor.clone()).or_insert(0.0);
+            let s = scores
+                .entry((tier(*kind, hit.strength), hit.vendor.clone()))
+                .or_insert(0.0);
             *s = 1.0 - (1.0 - *s) * (1.0 - strength);
             let m = strongest.entry(hit.vendor.clone()).or_insert(0.0);
             *m = m.max(strength);
         }
-        let total: f64 = scores.values().sum();
-        let mut ranked: Vec<(&String, &f64)> = scores.iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
-        let best = ranked.first().map(|(id, s)| ((*id).clone(), **s));
-        let runner_up = ranked.get(1).map(|(_, s)| **s).unwrap_or(0.0);
+        // Only the highest tier with any match competes; within it the best combined score
+        // wins, and must stand clearly above the runner-up unless its evidence is decisive.
+        let top = scores.keys().map(|(t, _)| *t).max();
+        let mut ranked: Vec<(&str, f64)> = scores
+            .iter()
+            .filter(|((t, _), _)| Some(*t) == top)
+            .map(|((_, v), s)| (v.as_str(), *s))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let total: f64 = ranked.iter().map(|(_, s)| s).sum();
+        let best = ranked.first().map(|(id, s)| ((*id).to_owned(), *s));
+        let runner_up = ranked.get(1).map(|(_, s)| *s).unwrap_or(0.0);
         c.supplier = supplier.and_then(|id| self.party(&id));
         c.vendor = None;
         c.origin = None;
         c.confidence = 0.0;
         if let Some((id, score)) = best {
-            // Decisive evidence (a signature, a hardware id) settles it; otherwise the winner
-            // must clear a floor and stand clearly above the runner-up, or stay unknown.
             let decisive = strongest.get(&id).copied().unwrap_or(0.0) >= DECISIVE;
             if score >= MIN_SCORE && (decisive || score - runner_up >= MIN_MARGIN) {
                 c.vendor = self.party(&id);
                 c.confidence = round2(score * (score / total.max(score)));
             }
         }
+        c.signer = signer
+            .filter(|(_, id)| c.vendor.as_ref().map(|v| &v.id) != Some(id))
+            .and_then(|(_, id)| self.party(&id));
         // A product is named only when it agrees with the vendor chosen (or no vendor was).
         c.product = products
             .iter()
@@ -173,6 +206,95 @@ impl<'a> Attributor<'a> {
     }
 }
 
+/// Evidence tiers: a vendor with evidence in a higher tier beats any sum of lower-tier
+/// evidence. Signer subjects and hardware ids, then company names the vendor wrote into the
+/// artifact (exact matches: PE CompanyName, Publisher, rpm Vendor), then package metadata,
+/// then path conventions (file names), then strings found in the bytes.
+fn tier(kind: EvidenceKind, strength: f64) -> u8 {
+    use EvidenceKind as K;
+    match kind {
+        K::SignerSubject | K::PciVendorId | K::UsbVendorId | K::CpuVendorId | K::DtCompatible => 4,
+        K::CompanyName if strength >= 0.85 => 3,
+        K::BinaryName => 1,
+        K::String => 0,
+        _ => 2,
+    }
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ComponentKind;
+
+    fn attributor_test(evidence: &[(EvidenceKind, &str)]) -> Component {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/binaries-rules");
+        let db = crate::rules::load_strict(&[dir]).expect("test rules load");
+        let a = Attributor::new(&db, Some(vec!["DE".to_owned()]));
+        let mut c = Component::new(ComponentKind::Binary, Some("pe"), "x.sys", None);
+        for (k, v) in evidence {
+            c.add_evidence(*k, v, "/x.sys");
+        }
+        a.attribute(&mut c);
+        c
+    }
+
+    #[test]
+    fn signer_beats_any_pile_of_weaker_evidence_and_the_loser_is_kept() {
+        use EvidenceKind as K;
+        let c = attributor_test(&[
+            (K::SignerSubject, "Acme Software GmbH"),
+            (K::CompanyName, "Microsoft Corporation"),
+            (K::CopyrightHolder, "Copyright Microsoft Corporation"),
+            (K::Url, "https://www.microsoft.com/"),
+        ]);
+        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("acme-gmbh"));
+        assert_eq!(c.origin, Some(Origin::Domestic));
+        assert_eq!(c.signer, None, "the signer is the vendor");
+    }
+
+    #[test]
+    fn company_name_beats_package_metadata_and_strings() {
+        use EvidenceKind as K;
+        let c = attributor_test(&[
+            (K::CompanyName, "Acme Software GmbH"),
+            (K::Url, "https://www.microsoft.com/"),
+            (K::CopyrightHolder, "Microsoft Corporation"),
+            (K::String, "Microsoft Corporation"),
+            (K::String, "Apple Inc."),
+        ]);
+        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("acme-gmbh"));
+        let c = attributor_test(&[
+            (K::String, "Apple Inc."),
+            (K::Url, "https://www.python.org/"),
+        ]);
+        assert_eq!(
+            c.vendor.as_ref().map(|v| v.id.as_str()),
+            Some("psf")
+        );
+    }
+
+    #[test]
+    fn attestation_signer_is_kept_but_never_makes_the_vendor() {
+        use EvidenceKind as K;
+        // A driver made by one company and signed through Microsoft's hardware programme.
+        let c = attributor_test(&[
+            (K::AttestationSigner, "Microsoft Corporation"),
+            (K::CompanyName, "Acme Software GmbH"),
+        ]);
+        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("acme-gmbh"));
+        assert_eq!(c.signer.as_ref().map(|v| v.id.as_str()), Some("microsoft"));
+        assert_eq!(
+            c.signer.as_ref().and_then(|v| v.country.as_deref()),
+            Some("US")
+        );
+        // Nothing but the attestation: no vendor, the signer still said.
+        let c = attributor_test(&[(K::AttestationSigner, "Microsoft Corporation")]);
+        assert!(c.vendor.is_none());
+        assert_eq!(c.origin, Some(Origin::Unknown));
+        assert_eq!(c.signer.as_ref().map(|v| v.id.as_str()), Some("microsoft"));
+    }
 }

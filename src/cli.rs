@@ -231,6 +231,12 @@ pub struct ScanInput {
     /// Do not inventory the hardware.
     #[arg(long, overrides_with = "hardware")]
     pub no_hardware: bool,
+    /// Also search the bytes of binaries for the vendor strings of the rule database.
+    ///
+    /// One automaton over every vendor's `strings` (ASCII and UTF-16LE), run over each ELF, PE
+    /// and Mach-O image (first 256 MiB); hits are weak evidence and say where they were found.
+    #[arg(long)]
+    pub deep: bool,
 }
 
 /// `sovscan rules …`.
@@ -331,7 +337,7 @@ impl ScanInput {
             home: self.home.clone(),
             jobs: self.jobs.unwrap_or(0),
             reproducible: self.reproducible,
-            deep: false,
+            deep: self.deep,
             // Hardware of the scanning machine only when the whole host is scanned.
             hardware: if self.no_hardware {
                 false

@@ -11,6 +11,7 @@
 pub mod attribute;
 pub mod cli;
 pub mod collectors;
+pub mod deep;
 pub mod diag;
 pub mod diff;
 pub mod error;

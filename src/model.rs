@@ -87,6 +87,16 @@ pub enum EvidenceKind {
     PackageNote,
     /// A device firmware file's path relative to `lib/firmware` (`rtl_nic/rtl8168h-2.fw`).
     FirmwarePath,
+    /// The subject (RFC 4514) of one certificate of a code signature's chain, signer first:
+    /// descriptive (the signer's `O=` is [`EvidenceKind::SignerSubject`]).
+    Certificate,
+    /// A signing or bundle identifier: an Apple CodeDirectory identifier, a `CFBundleIdentifier`
+    /// or an installer receipt's `PackageIdentifier`: descriptive.
+    SigningId,
+    /// The `O=` of a certificate that signs other makers' code on their behalf (Microsoft's
+    /// hardware-compatibility, software-compatibility and UEFI CA programmes): names the
+    /// signer, never the vendor.
+    AttestationSigner,
 }
 
 impl EvidenceKind {
@@ -118,6 +128,9 @@ impl EvidenceKind {
             EvidenceKind::Interpreter => "interpreter",
             EvidenceKind::PackageNote => "package-note",
             EvidenceKind::FirmwarePath => "firmware-path",
+            EvidenceKind::Certificate => "certificate",
+            EvidenceKind::SigningId => "signing-id",
+            EvidenceKind::AttestationSigner => "attestation-signer",
         }
     }
 }
@@ -249,6 +262,10 @@ pub struct Component {
     pub properties: BTreeMap<String, String>,
     /// The facts behind the attribution.
     pub evidence: Vec<Evidence>,
+    /// Who signed it, when that is not the vendor (a driver made by one company and signed by
+    /// another, an EFI binary signed through Microsoft's UEFI CA). Set by attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Party>,
 }
 
 impl Component {
@@ -283,6 +300,7 @@ impl Component {
             count: None,
             properties: BTreeMap::new(),
             evidence: Vec::new(),
+            signer: None,
         }
     }
 

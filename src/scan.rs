@@ -83,10 +83,16 @@ pub fn scan(
         exclude: cfg.exclude.clone(),
         paths: cfg.paths.clone(),
     };
+    let deep = if cfg.deep {
+        crate::deep::DeepScan::new(db)
+    } else {
+        None
+    };
     let ctx = Context {
         root: &root,
         os: &os,
         options: &options,
+        deep: deep.as_ref(),
     };
     let wcfg = WalkConfig {
         paths: cfg.paths.clone(),

@@ -1,6 +1,7 @@
 //! Integration tests: the `sovscan` binary run on fixture roots and on trees the tests build.
 
 mod apk;
+mod binaries;
 mod cargo;
 mod common;
 mod diff;

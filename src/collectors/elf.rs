@@ -28,7 +28,7 @@ impl Collector for Elf {
     fn matches_head(&self, head: &[u8]) -> bool {
         head.starts_with(b"\x7fELF")
     }
-    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         if c.size > MAX_ELF {
             return Collected::error(
                 c.path,
@@ -45,10 +45,16 @@ impl Collector for Elf {
             Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
         };
         match parse(&bytes, c.path) {
-            Ok(comp) => Collected {
-                components: comp.into_iter().collect(),
-                ..Collected::default()
-            },
+            Ok(comp) => {
+                let mut components: Vec<_> = comp.into_iter().collect();
+                if let (Some(d), Some(comp)) = (ctx.deep, components.first_mut()) {
+                    d.add_to(comp, &bytes, c.path);
+                }
+                Collected {
+                    components,
+                    ..Collected::default()
+                }
+            }
             Err(e) => Collected::error(c.path, format!("malformed ELF: {e}")),
         }
     }

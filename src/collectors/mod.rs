@@ -16,6 +16,7 @@ use crate::rootfs::RootFs;
 use std::path::Path;
 
 pub mod apk;
+pub mod appbundle;
 pub mod auditable;
 pub mod cargo;
 pub mod composer;
@@ -28,12 +29,17 @@ pub mod golang;
 pub mod hardware;
 pub mod java;
 pub mod linux_firmware;
+pub mod macho;
 pub mod meta;
 pub mod npm;
+pub mod pe;
 pub mod python;
+pub mod regf;
 pub mod rpm;
 pub mod sections;
+pub mod signature;
 pub mod snap;
+pub mod windows;
 
 /// How many leading bytes of each unowned file the classifier reads.
 pub const HEAD_LEN: usize = 4096;
@@ -57,6 +63,10 @@ pub static ALL: &[&dyn Collector] = &[
     &hardware::Hardware,
     &linux_firmware::LinuxFirmware,
     &firmware::Firmware,
+    &pe::Pe,
+    &macho::MachOCollector,
+    &appbundle::AppBundle,
+    &windows::WindowsSoftware,
 ];
 
 /// When a collector runs.
@@ -148,6 +158,8 @@ pub struct Context<'a> {
     pub os: &'a OsRelease,
     /// Scan options (deep scan, hardware inventory…).
     pub options: &'a crate::model::ScanOptions,
+    /// The vendor-string automaton, with `--deep` (binary collectors run it over their bytes).
+    pub deep: Option<&'a crate::deep::DeepScan>,
 }
 
 /// What one collector run produced. Partial results and errors travel together.

@@ -101,6 +101,7 @@ pub struct Matcher {
     firmware: FirmwarePaths,
     packages: HashMap<String, String>,
     binaries: HashMap<String, String>,
+    strings: HashMap<String, usize>,
     name_ac: Option<AhoCorasick>,
     name_ac_targets: Vec<usize>,
     targets: Vec<Target>,
@@ -129,6 +130,7 @@ impl Matcher {
             firmware: FirmwarePaths::default(),
             packages: HashMap::new(),
             binaries: HashMap::new(),
+            strings: HashMap::new(),
             name_ac: None,
             name_ac_targets: Vec::new(),
             targets: Vec::new(),
@@ -209,6 +211,9 @@ impl Matcher {
             }
             for p in &x.firmware_paths {
                 fw_patterns.push((p.trim().to_owned(), t));
+            }
+            for p in &x.strings {
+                ins(&mut m.strings, p.trim().to_owned(), &m.targets);
             }
             for p in &x.go_modules {
                 ins(
@@ -318,7 +323,7 @@ impl Matcher {
     pub fn evidence(&self, kind: EvidenceKind, value: &str) -> Option<Hit> {
         use EvidenceKind as K;
         match kind {
-            K::SignerSubject => {
+            K::SignerSubject | K::AttestationSigner => {
                 let k = normalise_name(value);
                 self.signers
                     .get(&k)
@@ -358,7 +363,11 @@ impl Matcher {
                 .map(|&t| self.hit(t, 0.75)),
             K::PackageName => self.product_hit(self.packages.get(&lc(value))?, 0.8),
             K::BinaryName | K::Soname => self.product_hit(self.binaries.get(value.trim())?, 0.6),
-            K::String => self.name(value, 0.2, 0.2),
+            K::String => self
+                .strings
+                .get(value.trim())
+                .map(|&t| self.hit(t, 0.2))
+                .or_else(|| self.name(value, 0.2, 0.2)),
             K::Distributor => self
                 .name(value, 0.0, 0.0)
                 .map(|h| Hit { strength: 0.0, ..h }),

@@ -101,6 +101,7 @@ pub fn collect(
             root: &root,
             os: &os,
             options,
+            deep: None,
         };
         let mut got = Collected::default();
         for (p, data) in &files {
