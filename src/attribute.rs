@@ -271,10 +271,7 @@ mod tests {
             (K::String, "Apple Inc."),
             (K::Url, "https://www.python.org/"),
         ]);
-        assert_eq!(
-            c.vendor.as_ref().map(|v| v.id.as_str()),
-            Some("psf")
-        );
+        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("psf"));
     }
 
     #[test]
