@@ -41,11 +41,10 @@ impl Collector for Auditable {
         if c.size > MAX_BIN {
             return Collected::default();
         }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        // Oversized files were skipped above; other collectors report unreadable ones.
+        let bytes = match c.load("executable", u64::MAX) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         // Other collectors report malformed executables; here only a found section matters.
         let Some(section) = find_section(&bytes) else {

@@ -29,20 +29,9 @@ impl Collector for Elf {
         head.starts_with(b"\x7fELF")
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        if c.size > MAX_ELF {
-            return Collected::error(
-                c.path,
-                format!(
-                    "ELF file of {} bytes is over the {MAX_ELF} byte limit",
-                    c.size
-                ),
-            );
-        }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match c.load("ELF file", MAX_ELF) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         match parse(&bytes, c.path) {
             Ok(comp) => {

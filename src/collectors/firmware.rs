@@ -118,20 +118,9 @@ impl Collector for Firmware {
         sniff(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        if c.size > MAX_IMAGE {
-            return Collected::error(
-                c.path,
-                format!(
-                    "image of {} bytes is over the {MAX_IMAGE} byte limit",
-                    c.size
-                ),
-            );
-        }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match c.load("image", MAX_IMAGE) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         let mut w = Walker::new(c.path);
         w.keep = Some(&nested::wanted);

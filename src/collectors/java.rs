@@ -43,20 +43,9 @@ impl Collector for Java {
         true
     }
     fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
-        if c.size > MAX_ARCHIVE {
-            return Collected::error(
-                c.path,
-                format!(
-                    "archive of {} bytes is over the {MAX_ARCHIVE} byte limit",
-                    c.size
-                ),
-            );
-        }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match c.load("archive", MAX_ARCHIVE) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         let mut out = Collected::default();
         let mut budget = MAX_TOTAL;

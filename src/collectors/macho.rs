@@ -53,20 +53,9 @@ impl Collector for MachOCollector {
         is_macho_head(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        if c.size > MAX_MACHO {
-            return Collected::error(
-                c.path,
-                format!(
-                    "Mach-O file of {} bytes is over the {MAX_MACHO} byte limit",
-                    c.size
-                ),
-            );
-        }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match c.load("Mach-O file", MAX_MACHO) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         let mut out = parse(&bytes, c.path);
         if let (Some(d), Some(comp)) = (ctx.deep, out.components.first_mut()) {

@@ -93,6 +93,23 @@ pub struct Candidate<'a> {
     pub head: &'a [u8],
 }
 
+impl Candidate<'_> {
+    /// The whole file (read when small, memory-mapped when large), or a result holding one
+    /// report error when it is over `cap` bytes or cannot be read. `what` names the format in
+    /// the message ("ELF file", "rpm database").
+    pub fn load(&self, what: &str, cap: u64) -> Result<crate::rootfs::Bytes, Collected> {
+        if self.size > cap {
+            return Err(Collected::error(
+                self.path,
+                format!("{what} of {} bytes is over the {cap} byte limit", self.size),
+            ));
+        }
+        crate::rootfs::open_regular(self.host)
+            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
+            .map_err(|e| Collected::error(self.path, format!("cannot read {what}: {e}")))
+    }
+}
+
 /// Facts about the scanned system that collectors share.
 #[derive(Debug, Clone, Default)]
 pub struct OsRelease {

@@ -71,20 +71,9 @@ impl Collector for Pe {
         is_pe_head(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        if c.size > MAX_PE {
-            return Collected::error(
-                c.path,
-                format!(
-                    "PE file of {} bytes is over the {MAX_PE} byte limit",
-                    c.size
-                ),
-            );
-        }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match c.load("PE file", MAX_PE) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         let mut out = parse(&bytes, c.path);
         if let (Some(d), Some(comp)) = (ctx.deep, out.components.first_mut()) {

@@ -65,20 +65,9 @@ impl Collector for Rpm {
                 return Collected::default();
             }
         }
-        if c.size > DB_CAP {
-            return Collected::error(
-                c.path,
-                format!(
-                    "rpm database of {} bytes is over the {DB_CAP} byte limit",
-                    c.size
-                ),
-            );
-        }
-        let bytes = match crate::rootfs::open_regular(c.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-        {
+        let bytes = match c.load("rpm database", DB_CAP) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read rpm database: {e}")),
+            Err(e) => return e,
         };
         let mut out = Collected::default();
         if c.path.ends_with("/rpmdb.sqlite") {
