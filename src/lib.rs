@@ -23,6 +23,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod rootfs;
+pub mod roots;
 pub mod rules;
 pub mod scan;
 pub mod text;

@@ -202,6 +202,7 @@ impl Merger {
             summary: Summary::default(),
             components,
             relationships: self.relationships.into_iter().collect(),
+            roots: Vec::new(),
             errors: self.errors,
             fleet: Some(Fleet {
                 hosts: self.hosts.into_values().collect(),

@@ -97,6 +97,9 @@ pub enum EvidenceKind {
     /// hardware-compatibility, software-compatibility and UEFI CA programmes): names the
     /// signer, never the vendor.
     AttestationSigner,
+    /// The board or OEM an artifact was built for (a device-tree `model` or board
+    /// `compatible`, a board name in the path): names the `board` party, never the vendor.
+    Board,
 }
 
 impl EvidenceKind {
@@ -131,6 +134,7 @@ impl EvidenceKind {
             EvidenceKind::Certificate => "certificate",
             EvidenceKind::SigningId => "signing-id",
             EvidenceKind::AttestationSigner => "attestation-signer",
+            EvidenceKind::Board => "board",
         }
     }
 }
@@ -239,6 +243,19 @@ pub struct Component {
     pub purl: Option<String>,
     /// Paths in the scanned system where it was found (primary first, then sorted).
     pub locations: Vec<String>,
+    /// The root it belongs to: `/` for the scanned root, else the path in the scanned tree of
+    /// the nested root (chroot, container layer, image) whose package database or files it came
+    /// from. Absent for components read from `--input` files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// The collector that found it (`dpkg`, `pe`…), set by the scan frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<String>,
+    /// The package it is a file of, for a binary read inside a package (a signed DLL of a
+    /// wheel): listed with its own evidence and linked by `contains`, but counted in the
+    /// summary through its package, never twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<String>,
     /// Who ships it to you.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier: Option<Party>,
@@ -266,6 +283,11 @@ pub struct Component {
     /// another, an EFI binary signed through Microsoft's UEFI CA). Set by attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<Party>,
+    /// The board or OEM maker, when the vendor is the maker of the chip the artifact targets (a
+    /// boot image or device tree for a Rockchip SoC on a Radxa board). Set by attribution from
+    /// [`EvidenceKind::Board`] evidence; never counted as the vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<Party>,
 }
 
 impl Component {
@@ -292,6 +314,9 @@ impl Component {
             version,
             purl: None,
             locations: Vec::new(),
+            root: None,
+            found_by: None,
+            part_of: None,
             supplier: None,
             vendor: None,
             product: None,
@@ -301,6 +326,7 @@ impl Component {
             properties: BTreeMap::new(),
             evidence: Vec::new(),
             signer: None,
+            board: None,
         }
     }
 
@@ -368,6 +394,81 @@ impl ScanError {
     }
 }
 
+/// What kind of filesystem root a [`RootInfo`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RootKind {
+    /// The scanned root itself (`/` of the report).
+    Scanned,
+    /// A directory holding an operating system's package database (a chroot, an unpacked
+    /// image, a build root).
+    Chroot,
+    /// A docker image or container layer (`overlay2/<id>/diff`, vfs, btrfs).
+    DockerOverlay2,
+    /// A containers-storage layer (podman, CRI-O, buildah: `storage/overlay/<id>/diff`).
+    ContainersStorage,
+    /// A containerd overlayfs snapshot (`snapshots/<n>/fs`).
+    Containerd,
+    /// An LXC container (`lxc/<name>/rootfs`).
+    Lxc,
+    /// An LXD container (`containers/<name>/rootfs`).
+    Lxd,
+    /// A systemd-nspawn machine (`/var/lib/machines/<name>`).
+    Nspawn,
+}
+
+impl RootKind {
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RootKind::Scanned => "scanned",
+            RootKind::Chroot => "chroot",
+            RootKind::DockerOverlay2 => "docker-overlay2",
+            RootKind::ContainersStorage => "containers-storage",
+            RootKind::Containerd => "containerd",
+            RootKind::Lxc => "lxc",
+            RootKind::Lxd => "lxd",
+            RootKind::Nspawn => "systemd-nspawn",
+        }
+    }
+}
+
+/// One filesystem root of a scan: the scanned root or a nested one (see [`crate::roots`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootInfo {
+    /// Its path in the scanned tree (`/` for the scanned root).
+    pub path: String,
+    /// What it is.
+    pub kind: RootKind,
+    /// The engine's layer, snapshot or container id, for container layouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its os-release `PRETTY_NAME` (else `NAME`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// The package databases found in it (paths in the scanned tree).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<String>,
+    /// Number of components that belong to it.
+    #[serde(default)]
+    pub components: usize,
+}
+
+impl RootInfo {
+    /// A root with no components counted yet.
+    pub fn new(path: String, kind: RootKind, id: Option<String>) -> Self {
+        RootInfo {
+            path,
+            kind,
+            id,
+            os: None,
+            databases: Vec::new(),
+            components: 0,
+        }
+    }
+}
+
 /// The rule database a report was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RulesInfo {
@@ -431,7 +532,8 @@ pub struct ScanInfo {
 /// Counts over the components.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    /// Number of components.
+    /// Number of components counted: every component except the binaries read inside a
+    /// package (`part_of`), which count through their package.
     pub components: usize,
     /// Components per origin class (only with a home).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -445,6 +547,10 @@ pub struct Summary {
     /// Components per attributed vendor id (ultimate owner).
     #[serde(default)]
     pub by_vendor: BTreeMap<String, usize>,
+    /// Components per root (`/`, or the path of a nested root), when the scan found nested
+    /// roots.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_root: BTreeMap<String, usize>,
 }
 
 /// A whole scan report.
@@ -463,6 +569,10 @@ pub struct Report {
     /// Edges between components, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub relationships: Vec<Relationship>,
+    /// The filesystem roots scanned: the scanned root, then the nested roots (chroots,
+    /// container layers) found inside it, sorted by path. Absent when only inputs were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<RootInfo>,
     /// Inputs that could not be read, sorted by path.
     pub errors: Vec<ScanError>,
     /// Per-host summaries of a fleet report made by `sovscan merge` (absent for one host).
@@ -520,11 +630,13 @@ impl Report {
 
     /// Recompute [`Summary`] from the components.
     pub fn summarise(&mut self) {
-        let mut s = Summary {
-            components: self.components.len(),
-            ..Summary::default()
-        };
-        for c in &self.components {
+        let mut s = Summary::default();
+        let nested = self.roots.len() > 1;
+        for c in self.components.iter().filter(|c| c.part_of.is_none()) {
+            s.components += 1;
+            if let (true, Some(r)) = (nested, &c.root) {
+                *s.by_root.entry(r.clone()).or_default() += 1;
+            }
             if let Some(o) = c.origin {
                 *s.by_origin.entry(o.as_str().to_owned()).or_default() += 1;
             }
@@ -548,6 +660,13 @@ impl Report {
                     .entry(key)
                     .or_default() += 1;
             }
+        }
+        for r in &mut self.roots {
+            r.components = self
+                .components
+                .iter()
+                .filter(|c| c.part_of.is_none() && c.root.as_deref() == Some(r.path.as_str()))
+                .count();
         }
         self.summary = s;
     }

@@ -68,6 +68,15 @@ impl RootFs {
         Ok(RootFs { host_root })
     }
 
+    /// A nested root at system path `system` of this root (a chroot or container layer found
+    /// by the walk, which never follows links: the directory is joined lexically, so it stays
+    /// below this root). Paths inside it resolve inside it, as a chroot of it would.
+    pub fn nested(&self, system: &str) -> RootFs {
+        RootFs {
+            host_root: self.join(system),
+        }
+    }
+
     /// The host directory that is this system's `/`.
     pub fn host_root(&self) -> &Path {
         &self.host_root

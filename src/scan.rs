@@ -7,16 +7,20 @@
 //! the output does not depend on thread count or scheduling.
 
 use crate::attribute::Attributor;
-use crate::collectors::{Candidate, Collected, Context, OsRelease, Phase, ALL, HEAD_LEN};
+use crate::collectors::{
+    Candidate, Collected, Collector, Context, OsRelease, Owner, Phase, ALL, HEAD_LEN,
+};
 use crate::model::{
     Report, RulesInfo, ScanError, ScanInfo, ScanOptions, Summary, ToolInfo, SCHEMA,
 };
 use crate::rootfs::{open_regular, read_head, RootFs};
+use crate::roots::{self, Roots};
 use crate::rules::RuleDb;
 use crate::walk::{self, Entry, WalkConfig};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Everything a scan needs, validated (built by `cli`).
@@ -88,39 +92,91 @@ pub fn scan(
     } else {
         None
     };
-    let ctx = Context {
-        root: &root,
-        os: &os,
-        options: &options,
-        deep: deep.as_ref(),
-    };
     let wcfg = WalkConfig {
         paths: cfg.paths.clone(),
         exclude: cfg.exclude.clone(),
         one_file_system: cfg.one_file_system,
     };
 
-    let mut collected = if !cfg.filesystem {
-        Collected::default()
+    let (mut collected, root_list) = if !cfg.filesystem {
+        (Collected::default(), Vec::new())
     } else {
         pool.install(|| {
             let walked = walk::walk(&root, &wcfg, &exclude);
-            let (dbs, files): (Vec<Entry>, Vec<Entry>) = walked.files.into_iter().partition(|e| {
-                ALL.iter()
-                    .any(|c| c.phase() == Phase::Database && c.matches_path(&e.path))
-            });
+            let roots = Roots::discover(walked.files.iter().map(|e| e.path.as_str()));
+            let mut systems = Vec::with_capacity(roots.list.len());
+            for (i, r) in roots.list.iter().enumerate() {
+                if i == 0 {
+                    systems.push((root.clone(), os.clone()));
+                    continue;
+                }
+                let fs = root.nested(&r.path);
+                let os = OsRelease::read(&fs);
+                systems.push((fs, os));
+            }
+            let ctxs: Vec<Context<'_>> = systems
+                .iter()
+                .map(|(fs, os)| Context {
+                    root: fs,
+                    os,
+                    options: &options,
+                    deep: deep.as_ref(),
+                })
+                .collect();
+            let mut list = roots.list.clone();
+            for (r, (_, os)) in list.iter_mut().zip(&systems) {
+                r.os = os.pretty_name.clone().or_else(|| os.name.clone());
+            }
+            let files: Vec<Placed<'_>> = walked
+                .files
+                .iter()
+                .map(|e| {
+                    let r = roots.root_of(&e.path);
+                    let inner = roots.inner(r, &e.path);
+                    let db = ALL
+                        .iter()
+                        .any(|c| c.phase() == Phase::Database && c.matches_path(inner));
+                    Placed {
+                        entry: e,
+                        root: r,
+                        inner,
+                        db,
+                    }
+                })
+                .collect();
             let mut all = Collected {
                 errors: walked.errors,
                 ..Collected::default()
             };
-            all.extend(system_phase(&ctx));
-            all.extend(database_phase(&dbs, &ctx));
-            if !cfg.paths.is_empty() {
-                all.owned.extend(ownership_outside_paths(&dbs, &ctx, &root));
+            for l in &walked.links {
+                let r = roots.root_of(&l.path);
+                walk::check_link(
+                    ctxs[r].root,
+                    roots.inner(r, &l.path),
+                    &l.path,
+                    &l.host,
+                    &mut all.errors,
+                );
             }
-            let owned: HashSet<String> = std::mem::take(&mut all.owned).into_iter().collect();
-            all.extend(file_phase(&files, &owned, &ctx, progress));
-            all
+            let mut system = system_phase(&ctxs[0]);
+            roots::rebase(&mut system, &roots.list[0]);
+            all.extend(system);
+            let mut databases = database_phase(&files, &ctxs, &roots);
+            if !cfg.paths.is_empty() {
+                databases
+                    .owned
+                    .extend(ownership_outside_paths(&files, &ctxs[0], &root));
+            }
+            let mut owned: Vec<HashMap<String, Arc<Owner>>> = vec![HashMap::new(); ctxs.len()];
+            for (r, o) in std::mem::take(&mut databases.owned_in) {
+                owned[r].insert(o.path, o.owner);
+            }
+            for o in std::mem::take(&mut databases.owned) {
+                owned[0].insert(o.path, o.owner);
+            }
+            all.extend(databases.collected);
+            all.extend(file_phase(&files, &owned, &ctxs, &roots, progress));
+            (all, list)
         })
     };
     for input in &cfg.inputs {
@@ -169,6 +225,7 @@ pub fn scan(
         summary: Summary::default(),
         components,
         relationships: collected.relationships,
+        roots: root_list,
         errors: collected.errors,
         fleet: None,
     };
@@ -177,43 +234,119 @@ pub fn scan(
     Ok(report)
 }
 
+/// A walked file with the root it belongs to and its path inside that root.
+struct Placed<'a> {
+    entry: &'a Entry,
+    root: usize,
+    inner: &'a str,
+    /// A [`Phase::Database`] collector wants it.
+    db: bool,
+}
+
+/// What the database phase found: components (rebased into the scanned tree) and, per root,
+/// the files their packages own (paths inside that root).
+#[derive(Default)]
+struct Databases {
+    collected: Collected,
+    owned_in: Vec<(usize, crate::collectors::Owned)>,
+    /// Owned files of the scanned root found outside the walked paths.
+    owned: Vec<crate::collectors::Owned>,
+}
+
+/// Run one collector on one candidate: the panic of a collector becomes an error entry of
+/// that file, and every component records which collector found it.
+fn run(c: &dyn Collector, cand: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.collect(cand, ctx)));
+    let mut out = got.unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_owned());
+        Collected::error(
+            cand.path,
+            format!(
+                "{} collector failed on this file ({why}); the scan went on",
+                c.id()
+            ),
+        )
+    });
+    for comp in &mut out.components {
+        comp.found_by.get_or_insert_with(|| c.id().to_owned());
+    }
+    out
+}
+
 fn system_phase(ctx: &Context<'_>) -> Collected {
     ALL.par_iter()
         .filter(|c| c.phase() == Phase::System)
-        .map(|c| c.collect_system(ctx))
+        .map(|c| {
+            let got =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.collect_system(ctx)));
+            let mut out = got.unwrap_or_else(|_| {
+                Collected::error(
+                    "/",
+                    format!("{} collector failed; the scan went on", c.id()),
+                )
+            });
+            for comp in &mut out.components {
+                comp.found_by.get_or_insert_with(|| c.id().to_owned());
+            }
+            out
+        })
         .reduce(Collected::default, |mut a, b| {
             a.extend(b);
             a
         })
 }
 
-fn database_phase(dbs: &[Entry], ctx: &Context<'_>) -> Collected {
-    dbs.par_iter()
-        .flat_map_iter(|e| {
+fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> Databases {
+    files
+        .par_iter()
+        .filter(|f| f.db)
+        .flat_map_iter(|f| {
             ALL.iter()
-                .filter(|c| c.phase() == Phase::Database && c.matches_path(&e.path))
+                .filter(|c| c.phase() == Phase::Database && c.matches_path(f.inner))
                 .map(move |c| {
-                    c.collect(
+                    let mut got = run(
+                        *c,
                         &Candidate {
-                            path: &e.path,
-                            host: &e.host,
-                            size: e.size(),
+                            path: f.inner,
+                            host: &f.entry.host,
+                            size: f.entry.size(),
                             head: &[],
+                            owner: None,
                         },
-                        ctx,
-                    )
+                        &ctxs[f.root],
+                    );
+                    let owned = std::mem::take(&mut got.owned);
+                    roots::rebase(&mut got, &roots.list[f.root]);
+                    Databases {
+                        collected: got,
+                        owned_in: owned.into_iter().map(|o| (f.root, o)).collect(),
+                        owned: Vec::new(),
+                    }
                 })
         })
-        .reduce(Collected::default, |mut a, b| {
-            a.extend(b);
+        .reduce(Databases::default, |mut a, b| {
+            a.collected.extend(b.collected);
+            a.owned_in.extend(b.owned_in);
             a
         })
 }
 
 /// When the walk is limited to some paths, package databases elsewhere in the root still say
 /// which files they own, so a limited walk does not report owned binaries as unowned.
-fn ownership_outside_paths(walked_dbs: &[Entry], ctx: &Context<'_>, root: &RootFs) -> Vec<String> {
-    let seen: HashSet<&str> = walked_dbs.iter().map(|e| e.path.as_str()).collect();
+fn ownership_outside_paths(
+    walked: &[Placed<'_>],
+    ctx: &Context<'_>,
+    root: &RootFs,
+) -> Vec<crate::collectors::Owned> {
+    let seen: HashSet<&str> = walked
+        .iter()
+        .filter(|f| f.db && f.root == 0)
+        .map(|f| f.inner)
+        .collect();
     let mut owned = Vec::new();
     for c in ALL.iter().filter(|c| c.phase() == Phase::Database) {
         for p in c.database_paths() {
@@ -224,12 +357,14 @@ fn ownership_outside_paths(walked_dbs: &[Entry], ctx: &Context<'_>, root: &RootF
             let Ok((_, md)) = open_regular(&host) else {
                 continue;
             };
-            let got = c.collect(
+            let got = run(
+                *c,
                 &Candidate {
                     path: p,
                     host: &host,
                     size: md.len(),
                     head: &[],
+                    owner: None,
                 },
                 ctx,
             );
@@ -240,17 +375,20 @@ fn ownership_outside_paths(walked_dbs: &[Entry], ctx: &Context<'_>, root: &RootF
 }
 
 fn file_phase(
-    files: &[Entry],
-    owned: &HashSet<String>,
-    ctx: &Context<'_>,
+    files: &[Placed<'_>],
+    owned: &[HashMap<String, Arc<Owner>>],
+    ctxs: &[Context<'_>],
+    roots: &Roots,
     progress: Option<Progress<'_>>,
 ) -> Collected {
-    let total = files.len() as u64;
+    let todo: Vec<&Placed<'_>> = files.iter().filter(|f| !f.db).collect();
+    let total = todo.len() as u64;
     let done = std::sync::atomic::AtomicU64::new(0);
-    files
-        .par_iter()
-        .map(|e| {
-            let r = one_file(e, owned.contains(&e.path), ctx);
+    todo.par_iter()
+        .map(|f| {
+            let owner = owned[f.root].get(f.inner).map(|o| &**o);
+            let mut r = one_file(f, owner, &ctxs[f.root]);
+            roots::rebase(&mut r, &roots.list[f.root]);
             if let Some(p) = progress {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if n % 256 == 0 || n == total {
@@ -265,25 +403,48 @@ fn file_phase(
         })
 }
 
-fn one_file(e: &Entry, owned: bool, ctx: &Context<'_>) -> Collected {
+/// Whether a file a package owns is opened for its own evidence: every file of a language
+/// package that may be a binary (its signed DLLs, native extensions), and of an operating-system
+/// package only the formats that carry a signature of their own (PE, EFI, Mach-O), so that the
+/// unsigned ELF files of `/usr` are not read again.
+fn opens_owned(owner: &Owner, path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    let signed_format = matches!(
+        ext,
+        Some("exe" | "dll" | "sys" | "efi" | "signed" | "ocx" | "cpl" | "scr" | "drv" | "dylib")
+    );
+    if owner.is_os_package() {
+        return signed_format;
+    }
+    signed_format
+        || matches!(ext, Some("so" | "pyd" | "node" | "bundle" | "jnilib"))
+        || name.contains(".so.")
+        || (ext.is_none() && path.contains("/bin/"))
+}
+
+fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collected {
+    let path = f.inner;
+    let e = f.entry;
     let mut out = Collected::default();
     let files = || ALL.iter().filter(|c| c.phase() == Phase::File);
     let by_path: Vec<_> = files()
-        .filter(|c| (!owned || c.wants_owned()) && c.matches_path(&e.path))
+        .filter(|c| (owner.is_none() || c.wants_owned()) && c.matches_path(path))
         .collect();
     if !by_path.is_empty() {
         let size = e.size();
         for c in &by_path {
             let cand = Candidate {
-                path: &e.path,
+                path,
                 host: &e.host,
                 size,
                 head: &[],
+                owner,
             };
-            out.extend(c.collect(&cand, ctx));
+            out.extend(run(**c, &cand, ctx));
         }
     }
-    if owned {
+    if owner.is_some_and(|o| !opens_owned(o, path)) {
         return out;
     }
     let opened = open_regular(&e.host)
@@ -292,23 +453,37 @@ fn one_file(e: &Entry, owned: bool, ctx: &Context<'_>) -> Collected {
         Ok(x) => x,
         Err(err) => {
             out.errors
-                .push(ScanError::new(&e.path, format!("cannot read: {err}")));
+                .push(ScanError::new(path, format!("cannot read: {err}")));
             return out;
         }
     };
     if size == 0 {
         return out;
     }
+    let mut inside = Collected::default();
     for c in files().filter(|c| !by_path.iter().any(|b| b.id() == c.id()) && c.matches_head(&head))
     {
         let cand = Candidate {
-            path: &e.path,
+            path,
             host: &e.host,
             size,
             head: &head,
+            owner,
         };
-        out.extend(c.collect(&cand, ctx));
+        inside.extend(run(*c, &cand, ctx));
     }
+    if let Some(o) = owner {
+        // A binary read inside a package is a part of it, linked by `contains`.
+        for comp in &mut inside.components {
+            comp.part_of = Some(o.id.clone());
+            inside.relationships.push(crate::model::Relationship {
+                from: o.id.clone(),
+                to: comp.id.clone(),
+                kind: crate::model::RelationshipKind::Contains,
+            });
+        }
+    }
+    out.extend(inside);
     out
 }
 

@@ -54,6 +54,9 @@ impl Entry {
 pub struct Walked {
     /// Regular files, in walk order (sorted by name within each directory).
     pub files: Vec<Entry>,
+    /// Symbolic links, never followed; [`check_link`] checks each against the root (nested or
+    /// outer) it lies in, once the scan knows its roots.
+    pub links: Vec<Entry>,
     /// Unreadable directories, loops, special files, non-UTF-8 names…
     pub errors: Vec<ScanError>,
 }
@@ -149,7 +152,10 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
                     path: sys,
                 });
             } else if ft.is_symlink() {
-                check_link(root, &sys, entry.path(), &mut out.errors);
+                out.links.push(Entry {
+                    host: entry.into_path(),
+                    path: sys,
+                });
             } else if ft.is_fifo() {
                 out.errors
                     .push(ScanError::new(&sys, "FIFO: not a regular file, not opened"));
@@ -172,13 +178,21 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
 /// Report a symlink that loops, whose relative target climbs out of the root, or whose
 /// absolute target does not exist inside the root (on the host it would name a file outside the
 /// scanned tree). Never follows it.
-fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec<ScanError>) {
+///
+/// `sys` is the link's path inside `root`; errors name `shown`, its path in the scanned tree.
+pub fn check_link(
+    root: &RootFs,
+    sys: &str,
+    shown: &str,
+    host: &std::path::Path,
+    errors: &mut Vec<ScanError>,
+) {
     let Ok(target) = std::fs::read_link(host) else {
         return;
     };
     if root.link_escapes(sys, &target) {
         errors.push(ScanError::new(
-            sys,
+            shown,
             format!(
                 "symlink to {} climbs out of the root: not followed (a chroot would clamp it)",
                 target.display()
@@ -188,7 +202,7 @@ fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec
     }
     let dangling = match root.resolve(sys) {
         Err(ResolveError::Loop) => {
-            errors.push(ScanError::new(sys, "symlink loop: not followed"));
+            errors.push(ScanError::new(shown, "symlink loop: not followed"));
             return;
         }
         Err(ResolveError::Io(_)) => true,
@@ -196,7 +210,7 @@ fn check_link(root: &RootFs, sys: &str, host: &std::path::Path, errors: &mut Vec
     };
     if dangling && target.is_absolute() {
         errors.push(ScanError::new(
-            sys,
+            shown,
             format!(
                 "symlink to {} does not resolve inside the root: not followed",
                 target.display()

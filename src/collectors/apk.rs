@@ -38,10 +38,12 @@ impl Collector for Apk {
         for st in parse_installed(&text) {
             match st {
                 Ok(p) => {
+                    let comp = p.component(c.path, ctx);
+                    let owner = super::Owner::of(&comp);
                     for f in &p.files {
-                        out.owned.push(dirs.canonical(ctx.root, f));
+                        out.own(dirs.canonical(ctx.root, f), &owner);
                     }
-                    out.components.push(p.component(c.path, ctx));
+                    out.components.push(comp);
                 }
                 Err(e) => out.errors.push(ScanError::new(c.path, e)),
             }

@@ -205,13 +205,13 @@ fn package(
         comp.add_evidence(EvidenceKind::Distributor, os, "/etc/os-release");
     }
     copyright_evidence(&mut comp, ctx.root, name, &mut out);
+    let owner = super::Owner::of(&comp);
     owned_files(
         name,
         arch,
         distroless,
         status_path,
-        ctx.root,
-        dirs,
+        (ctx.root, dirs, &owner),
         &mut out,
     );
     out.components.push(comp);
@@ -309,8 +309,7 @@ fn owned_files(
     arch: Option<&str>,
     distroless: bool,
     status_path: &str,
-    root: &RootFs,
-    dirs: &DirCache,
+    (root, dirs, owner): (&RootFs, &DirCache, &std::sync::Arc<super::Owner>),
     out: &mut Collected,
 ) {
     let (candidates, md5): (Vec<String>, bool) = if distroless {
@@ -348,7 +347,7 @@ fn owned_files(
                     } else {
                         format!("/{p}")
                     };
-                    out.owned.push(dirs.canonical(root, &p));
+                    out.own(dirs.canonical(root, &p), owner);
                 }
                 return;
             }

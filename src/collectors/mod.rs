@@ -14,6 +14,7 @@
 use crate::model::{Component, ScanError};
 use crate::rootfs::RootFs;
 use std::path::Path;
+use std::sync::Arc;
 
 pub mod apk;
 pub mod appbundle;
@@ -91,6 +92,45 @@ pub struct Candidate<'a> {
     pub size: u64,
     /// The first bytes (up to [`HEAD_LEN`]); empty for files matched by path alone.
     pub head: &'a [u8],
+    /// The package that owns the file, when a package database of its root lists it.
+    pub owner: Option<&'a Owner>,
+}
+
+/// The package that owns a file, as its database collector reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// Component id of the owning package.
+    pub id: String,
+    /// Its ecosystem (`deb`, `pypi`…).
+    pub ecosystem: String,
+    /// Its name (`firmware-iwlwifi`).
+    pub name: String,
+}
+
+impl Owner {
+    /// The owner record of a package component.
+    pub fn of(c: &Component) -> Arc<Owner> {
+        Arc::new(Owner {
+            id: c.id.clone(),
+            ecosystem: c.ecosystem.clone().unwrap_or_default(),
+            name: c.name.clone(),
+        })
+    }
+
+    /// True for an operating-system package manager (dpkg, rpm, apk), whose files are opened
+    /// only when they may carry a signature; a language package's binaries are always read.
+    pub fn is_os_package(&self) -> bool {
+        matches!(self.ecosystem.as_str(), "deb" | "rpm" | "apk")
+    }
+}
+
+/// A file a package owns: its system path (canonical inside the root) and the package.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    /// System path.
+    pub path: String,
+    /// The owning package.
+    pub owner: Arc<Owner>,
 }
 
 impl Candidate<'_> {
@@ -186,8 +226,8 @@ pub struct Collected {
     pub components: Vec<Component>,
     /// Problems met (the rest of the input was still used).
     pub errors: Vec<ScanError>,
-    /// System paths owned by the components (database collectors only).
-    pub owned: Vec<String>,
+    /// Files owned by the components (database collectors only).
+    pub owned: Vec<Owned>,
     /// Edges between components (by component id).
     pub relationships: Vec<crate::model::Relationship>,
 }
@@ -199,6 +239,14 @@ impl Collected {
         self.errors.extend(other.errors);
         self.owned.extend(other.owned);
         self.relationships.extend(other.relationships);
+    }
+
+    /// Record that `owner` owns the file at system path `path`.
+    pub fn own(&mut self, path: String, owner: &Arc<Owner>) {
+        self.owned.push(Owned {
+            path,
+            owner: Arc::clone(owner),
+        });
     }
 
     /// A result with a single error.

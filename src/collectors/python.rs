@@ -48,9 +48,11 @@ impl Collector for Python {
             return Collected::error(c.path, "Python metadata without Name or Version");
         };
         let mut out = Collected::default();
-        out.components.push(component(&md, name, version, c.path));
+        let comp = component(&md, name, version, c.path);
+        let owner = super::Owner::of(&comp);
+        out.components.push(comp);
         if let Some(dir) = c.path.strip_suffix("/METADATA") {
-            record_ownership(dir, ctx, &mut out);
+            record_ownership(dir, ctx, &owner, &mut out);
         }
         out
     }
@@ -158,7 +160,12 @@ fn component(md: &Metadata, name: &str, version: &str, at: &str) -> crate::model
 }
 
 /// `RECORD` paths, relative to the directory holding the `.dist-info`, become owned paths.
-fn record_ownership(dist_info: &str, ctx: &Context<'_>, out: &mut Collected) {
+fn record_ownership(
+    dist_info: &str,
+    ctx: &Context<'_>,
+    owner: &std::sync::Arc<super::Owner>,
+    out: &mut Collected,
+) {
     let record = format!("{dist_info}/RECORD");
     let text = match ctx.root.read_capped(&record, RECORD_CAP) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
@@ -180,7 +187,7 @@ fn record_ownership(dist_info: &str, ctx: &Context<'_>, out: &mut Collected) {
             continue;
         }
         if let Some(p) = join_lexically(base, path) {
-            out.owned.push(p);
+            out.own(p, owner);
         }
     }
 }

@@ -90,10 +90,12 @@ impl Collector for Rpm {
         for (i, blob) in blobs.iter().enumerate() {
             match Header::parse(blob).and_then(|h| Package::from_header(&h)) {
                 Ok(p) => {
+                    let comp = p.component(c.path, ctx);
+                    let owner = super::Owner::of(&comp);
                     for f in p.files.iter().take(MAX_FILES) {
-                        out.owned.push(dirs.canonical(ctx.root, f));
+                        out.own(dirs.canonical(ctx.root, f), &owner);
                     }
-                    out.components.push(p.component(c.path, ctx));
+                    out.components.push(comp);
                 }
                 // Key records of Berkeley DB (a 4-byte counter) are not headers.
                 Err(_) if blob.len() < 8 => {}

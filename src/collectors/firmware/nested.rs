@@ -116,6 +116,7 @@ pub fn collect(
                         host: &host,
                         size: data.len() as u64,
                         head: &[],
+                        owner: None,
                     },
                     &ctx,
                 ));
