@@ -18,7 +18,7 @@ use crate::roots::{self, Roots};
 use crate::rules::RuleDb;
 use crate::walk::{self, Entry, WalkConfig};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -190,6 +190,7 @@ pub fn scan(
             .par_iter_mut()
             .for_each(|c| attributor.attribute(c))
     });
+    from_contained_binaries(&mut components, &attributor);
     disambiguate_ids(&mut components);
 
     let (started, duration_ms) = if cfg.reproducible {
@@ -485,6 +486,54 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
     }
     out.extend(inside);
     out
+}
+
+/// A package whose own metadata names no maker is attributed from the binaries read inside it
+/// ([`Component::part_of`]) when they agree: every attributed binary names the same vendor and
+/// at least half of its binaries are attributed. The binaries' matched evidence is copied to
+/// the package (with its location), so the package's attribution keeps its reasons.
+fn from_contained_binaries(components: &mut [crate::model::Component], attributor: &Attributor<'_>) {
+    let index: HashMap<String, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), i))
+        .collect();
+    let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, c) in components.iter().enumerate() {
+        if let Some(&p) = c.part_of.as_ref().and_then(|p| index.get(p)) {
+            parts.entry(p).or_default().push(i);
+        }
+    }
+    for (p, kids) in parts {
+        if components[p].vendor.is_some() {
+            continue;
+        }
+        let vendors: BTreeSet<&str> = kids
+            .iter()
+            .filter_map(|&k| components[k].vendor.as_ref().map(|v| v.id.as_str()))
+            .collect();
+        let attributed = kids
+            .iter()
+            .filter(|&&k| components[k].vendor.is_some())
+            .count();
+        if vendors.len() != 1 || attributed * 2 < kids.len() {
+            continue;
+        }
+        let mut seen = BTreeSet::new();
+        let mut copied = Vec::new();
+        for &k in &kids {
+            for e in &components[k].evidence {
+                if e.rule.is_some() && seen.insert((e.kind, e.value.clone())) {
+                    let mut e = e.clone();
+                    e.rule = None;
+                    copied.push(e);
+                }
+            }
+        }
+        let pkg = &mut components[p];
+        pkg.evidence.extend(copied);
+        attributor.attribute(pkg);
+    }
 }
 
 /// Give colliding ids (the same package twice, e.g. two architectures) a stable suffix.

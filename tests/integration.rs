@@ -18,6 +18,7 @@ mod plan;
 mod policy;
 mod python;
 mod reports;
+mod roots;
 mod rpm;
 mod rules;
 mod scan;

@@ -79,7 +79,8 @@ fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
-/// Files a wheel's RECORD lists are owned; damaged metadata (made here) is an error.
+/// Files a wheel's RECORD lists are owned (a binary among them is still read for its own
+/// evidence, so a broken one is an error of its own); damaged metadata (made here) is an error.
 #[test]
 fn record_ownership_and_damaged_metadata() {
     let tmp = tempfile::tempdir().unwrap();
@@ -110,6 +111,7 @@ fn record_ownership_and_damaged_metadata() {
     assert_eq!(
         errs,
         vec![
+            "/lib/python3.11/site-packages/_six_speedups.so",
             "/lib/python3.11/site-packages/idna-3.7.dist-info/METADATA",
             "/lib/python3.11/site-packages/stray.so"
         ]
@@ -169,4 +171,52 @@ fn virtualenv_matches_pip_list() {
     assert!(expected.len() >= 3, "{expected:?}");
     let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
     assert_eq!(pypi(&r), expected);
+}
+
+/// A wheel that ships Microsoft's signed runtime DLLs (the real `msvc-runtime` wheel, installed
+/// as pip lays it out on Windows): each DLL its RECORD owns is read for its own evidence and
+/// listed as a part of the package, and the package, whose metadata names no maker, is
+/// attributed from the DLLs, which agree. The summary counts the package once.
+#[test]
+fn binaries_inside_a_wheel_are_read_and_attribute_it() {
+    let r = scan_json(&[
+        "--root",
+        fixtures().join("python/win-wheel").to_str().unwrap(),
+        "--home",
+        "CN",
+    ]);
+    let pkg = component(&r, "pypi:msvc-runtime@14.44.35112");
+    assert_eq!(pkg["vendor"]["id"], "microsoft");
+    assert_eq!(pkg["origin"], "foreign");
+    assert!(pkg["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "company-name" && e["at"].as_str().unwrap().starts_with("/Scripts/")));
+    let parts: Vec<&Value> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["part_of"] == "pypi:msvc-runtime@14.44.35112")
+        .collect();
+    assert_eq!(parts.len(), 6, "five DLLs and the extension module");
+    let dlls: Vec<&&Value> = parts
+        .iter()
+        .filter(|c| c["name"].as_str().unwrap().ends_with(".dll"))
+        .collect();
+    assert_eq!(dlls.len(), 5);
+    for d in &dlls {
+        assert_eq!(d["vendor"]["id"], "microsoft", "{}", d["id"]);
+        assert_eq!(d["found_by"], "pe");
+        assert_eq!(d["properties"]["signature-digest"], "verified");
+    }
+    let contains = r["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "contains" && e["from"] == "pypi:msvc-runtime@14.44.35112")
+        .count();
+    assert_eq!(contains, 6);
+    assert_eq!(r["summary"]["components"], 1);
+    assert_eq!(r["summary"]["by_origin"]["foreign"], 1);
 }
