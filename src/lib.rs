@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod attribute;
+pub mod bytes;
 pub mod cli;
 pub mod collectors;
 pub mod deep;

@@ -492,7 +492,10 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
 /// ([`Component::part_of`]) when they agree: every attributed binary names the same vendor and
 /// at least half of its binaries are attributed. The binaries' matched evidence is copied to
 /// the package (with its location), so the package's attribution keeps its reasons.
-fn from_contained_binaries(components: &mut [crate::model::Component], attributor: &Attributor<'_>) {
+fn from_contained_binaries(
+    components: &mut [crate::model::Component],
+    attributor: &Attributor<'_>,
+) {
     let index: HashMap<String, usize> = components
         .iter()
         .enumerate()

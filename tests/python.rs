@@ -188,11 +188,14 @@ fn binaries_inside_a_wheel_are_read_and_attribute_it() {
     let pkg = component(&r, "pypi:msvc-runtime@14.44.35112");
     assert_eq!(pkg["vendor"]["id"], "microsoft");
     assert_eq!(pkg["origin"], "foreign");
-    assert!(pkg["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|e| e["kind"] == "company-name" && e["at"].as_str().unwrap().starts_with("/Scripts/")));
+    assert!(
+        pkg["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "company-name"
+                && e["at"].as_str().unwrap().starts_with("/Scripts/"))
+    );
     let parts: Vec<&Value> = r["components"]
         .as_array()
         .unwrap()

@@ -43,7 +43,11 @@ fn host_tree() -> tempfile::TempDir {
     place("rpm/mariner-2.0", LXC);
     let broken = t.join("srv/broken/var/lib/dpkg");
     std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(broken.join("status"), [0xffu8, 0xfe, 0, 1, 2, 3, b'\n', 0x80]).unwrap();
+    std::fs::write(
+        broken.join("status"),
+        [0xffu8, 0xfe, 0, 1, 2, 3, b'\n', 0x80],
+    )
+    .unwrap();
     tmp
 }
 
@@ -111,7 +115,10 @@ fn nested_roots_list_their_own_packages() {
     assert_eq!(
         packages(&r, "/"),
         packages(
-            &scan_json(&["--root", fixtures().join("dpkg/debian-12").to_str().unwrap()]),
+            &scan_json(&[
+                "--root",
+                fixtures().join("dpkg/debian-12").to_str().unwrap()
+            ]),
             "/"
         )
     );

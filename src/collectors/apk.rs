@@ -29,12 +29,12 @@ impl Collector for Apk {
         path == INSTALLED || path == "/usr/lib/apk/db/installed"
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        let text = match ctx.root.read_capped(c.path, CAP) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read apk database: {e}")),
+        let text = match c.text("apk database", CAP) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         let mut out = Collected::default();
-        let dirs = super::dpkg::DirCache::default();
+        let dirs = super::DirCache::default();
         for st in parse_installed(&text) {
             match st {
                 Ok(p) => {

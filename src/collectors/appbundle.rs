@@ -48,9 +48,9 @@ impl Collector for AppBundle {
                 ),
             );
         }
-        let bytes = match ctx.root.read_capped(c.path, MAX_PLIST) {
+        let bytes = match c.bytes("property list", MAX_PLIST) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+            Err(e) => return e,
         };
         if is_receipt(c.path) {
             return receipt(&bytes, c.path);

@@ -26,16 +26,7 @@ impl Collector for Auditable {
         "cargo-auditable"
     }
     fn matches_head(&self, head: &[u8]) -> bool {
-        head.starts_with(b"\x7fELF")
-            || head.starts_with(b"MZ")
-            || [
-                [0xfe, 0xed, 0xfa, 0xce],
-                [0xfe, 0xed, 0xfa, 0xcf],
-                [0xce, 0xfa, 0xed, 0xfe],
-                [0xcf, 0xfa, 0xed, 0xfe],
-            ]
-            .iter()
-            .any(|m| head.starts_with(m))
+        super::is_executable_head(head)
     }
     fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
         if c.size > MAX_BIN {
@@ -117,7 +108,7 @@ fn packages(v: &serde_json::Value, at: &str, is_elf: bool) -> Collected {
             ));
             continue;
         };
-        let mut comp = super::cargo::component(name, ver, p["source"].as_str(), at);
+        let mut comp = super::meta::crate_component(name, ver, p["source"].as_str(), at);
         comp.set_property("cargo-source", "cargo-auditable");
         if let Some(k) = p["kind"].as_str() {
             comp.set_property("dependency-kind", k);

@@ -47,9 +47,9 @@ impl Collector for Cargo {
                 }
             }
         }
-        let text = match ctx.root.read_capped(c.path, LOCK_CAP) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read Cargo.lock: {e}")),
+        let text = match c.text("Cargo.lock", LOCK_CAP) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         let mut out = parse_lock(&text, c.path);
         if let Some(reason) = fallback_reason {
@@ -65,14 +65,9 @@ impl Collector for Cargo {
     }
 }
 
-/// A cargo component.
+/// A crate component (see [`meta::crate_component`]).
 pub fn component(name: &str, version: &str, source: Option<&str>, at: &str) -> Component {
-    let purl = meta::purl("cargo", None, name, Some(version));
-    let mut comp = meta::package("cargo", name, Some(version), at, purl);
-    if let Some(s) = source {
-        comp.set_property("source", s);
-    }
-    comp
+    meta::crate_component(name, version, source, at)
 }
 
 fn edge(out: &mut Collected, from: &str, to: &str) {

@@ -33,9 +33,9 @@ impl Collector for Composer {
                 return Collected::default();
             }
         }
-        let text = match ctx.root.read_capped(c.path, CAP) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+        let text = match c.text("Composer file", CAP) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         match serde_json::from_str::<Value>(&text) {
             Ok(v) => parse(&v, c.path),

@@ -40,17 +40,17 @@ impl Collector for Dotnet {
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         let lower = c.path.to_ascii_lowercase();
         if lower.ends_with(".nuspec") {
-            return match ctx.root.read_capped(c.path, NUSPEC_CAP) {
-                Ok(b) => nuspec(&String::from_utf8_lossy(&b), c.path),
-                Err(e) => Collected::error(c.path, format!("cannot read: {e}")),
+            return match c.text("nuspec", NUSPEC_CAP) {
+                Ok(t) => nuspec(&t, c.path),
+                Err(e) => e,
             };
         }
         if lower.ends_with(".nupkg") {
             return nupkg(c, ctx);
         }
-        let text = match ctx.root.read_capped(c.path, CAP) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+        let text = match c.text(".NET manifest", CAP) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         match serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')) {
             Ok(v) => parse_deps(&v, c.path),

@@ -11,12 +11,10 @@
 //! Evidence: maintainer, homepage and Vcs URLs, DEP-5 Upstream-Contact/Source/Copyright
 //! holders, package and source package names, and the distributor from os-release.
 
-use super::{Candidate, Collected, Collector, Context, Phase};
+use super::{Candidate, Collected, Collector, Context, DirCache, Phase};
 use crate::model::{Component, ComponentKind, EvidenceKind};
 use crate::rootfs::RootFs;
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 const STATUS_CAP: u64 = 256 << 20;
 const FILE_CAP: u64 = 16 << 20;
@@ -43,9 +41,9 @@ impl Collector for Dpkg {
                 .is_some_and(|n| !n.contains('/') && !n.ends_with(".md5sums"))
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        let text = match ctx.root.read_string_capped(c.path, STATUS_CAP) {
+        let text = match c.text("dpkg status", STATUS_CAP) {
             Ok(t) => t,
-            Err(e) => return Collected::error(c.path, format!("cannot read dpkg status: {e}")),
+            Err(e) => return e,
         };
         let distroless = c.path != STATUS;
         let mut out = Collected::default();
@@ -252,56 +250,6 @@ fn purl(
         }
     }
     Some(p.to_string())
-}
-
-/// Canonical directory per raw directory, shared by all packages of one database. Each
-/// directory is resolved from its parent's canonical form, so a new directory costs one `lstat`
-/// (a full resolution only when it is itself a symlink, as `/bin` is in a merged-/usr system).
-#[derive(Default)]
-pub(crate) struct DirCache(Mutex<HashMap<String, String>>);
-
-impl DirCache {
-    /// The canonical system path of `path` (its directory resolved inside the root).
-    pub(crate) fn canonical(&self, root: &RootFs, path: &str) -> String {
-        let (dir, base) = match path.rfind('/') {
-            Some(i) => (&path[..i], &path[i + 1..]),
-            None => return path.to_owned(),
-        };
-        join(&self.dir(root, dir, 0), base)
-    }
-
-    fn dir(&self, root: &RootFs, dir: &str, depth: usize) -> String {
-        if dir.is_empty() || dir == "/" || depth > 64 {
-            return "/".to_owned();
-        }
-        if let Some(d) = self.0.lock().ok().and_then(|m| m.get(dir).cloned()) {
-            return d;
-        }
-        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
-        let candidate = join(&self.dir(root, parent, depth + 1), name);
-        let is_link = std::fs::symlink_metadata(root.join(&candidate))
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        let resolved = if is_link {
-            root.resolve(&candidate)
-                .map(|h| root.system_path(&h))
-                .unwrap_or(candidate)
-        } else {
-            candidate
-        };
-        if let Ok(mut m) = self.0.lock() {
-            m.insert(dir.to_owned(), resolved.clone());
-        }
-        resolved
-    }
-}
-
-fn join(dir: &str, base: &str) -> String {
-    if dir == "/" {
-        format!("/{base}")
-    } else {
-        format!("{dir}/{base}")
-    }
 }
 
 fn owned_files(

@@ -55,33 +55,8 @@ pub const MAX_KEPT: u64 = 64 << 20;
 /// Copyright holders kept per image.
 pub(crate) const MAX_HOLDERS: usize = 16;
 
-/// Bounds-checked readers.
-pub mod rd {
-    /// Little-endian u16 at `o`.
-    pub fn u16le(b: &[u8], o: usize) -> Option<u16> {
-        Some(u16::from_le_bytes(
-            b.get(o..o.checked_add(2)?)?.try_into().ok()?,
-        ))
-    }
-    /// Little-endian u32 at `o`.
-    pub fn u32le(b: &[u8], o: usize) -> Option<u32> {
-        Some(u32::from_le_bytes(
-            b.get(o..o.checked_add(4)?)?.try_into().ok()?,
-        ))
-    }
-    /// Little-endian u64 at `o`.
-    pub fn u64le(b: &[u8], o: usize) -> Option<u64> {
-        Some(u64::from_le_bytes(
-            b.get(o..o.checked_add(8)?)?.try_into().ok()?,
-        ))
-    }
-    /// Big-endian u32 at `o`.
-    pub fn u32be(b: &[u8], o: usize) -> Option<u32> {
-        Some(u32::from_be_bytes(
-            b.get(o..o.checked_add(4)?)?.try_into().ok()?,
-        ))
-    }
-}
+/// Bounds-checked readers (the crate's one set, [`crate::bytes`]).
+pub use crate::bytes as rd;
 
 /// The firmware-image collector.
 pub struct Firmware;

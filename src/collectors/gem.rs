@@ -26,10 +26,10 @@ impl Collector for Gem {
     fn wants_owned(&self) -> bool {
         true
     }
-    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        let text = match ctx.root.read_capped(c.path, CAP) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+        let text = match c.text("gemspec", CAP) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         let spec = parse_gemspec(&text);
         let (Some(name), Some(version)) = (spec.get("name"), spec.get("version")) else {

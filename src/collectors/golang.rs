@@ -35,7 +35,7 @@ impl Collector for Golang {
         (path.ends_with("/go.mod") || path.ends_with("/go.sum")) && !path.contains("/pkg/mod/")
     }
     fn matches_head(&self, head: &[u8]) -> bool {
-        super::auditable::Auditable.matches_head(head)
+        super::is_executable_head(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         if c.path.ends_with("/go.mod") || c.path.ends_with("/go.sum") {

@@ -73,25 +73,13 @@ impl Collector for MachOCollector {
     }
 }
 
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn be64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
-
 /// Thin Mach-O magics (either byte order) or a fat header with a plausible slice count (Java
 /// class files share `0xcafebabe` but carry a version ≥ 45 there).
 pub fn is_macho_head(head: &[u8]) -> bool {
-    match be32(head, 0) {
+    match crate::bytes::u32be(head, 0) {
         Some(0xfeed_face | 0xfeed_facf | 0xcefa_edfe | 0xcffa_edfe) => true,
         Some(FAT_MAGIC | FAT_MAGIC_64) => {
-            be32(head, 4).is_some_and(|n| (1..=MAX_ARCHES as u32).contains(&n))
+            crate::bytes::u32be(head, 4).is_some_and(|n| (1..=MAX_ARCHES as u32).contains(&n))
         }
         _ => false,
     }
@@ -99,11 +87,11 @@ pub fn is_macho_head(head: &[u8]) -> bool {
 
 /// The byte ranges of the slices of a fat file; the whole file when thin.
 fn slices(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let magic = be32(bytes, 0).ok_or("file is shorter than a Mach-O header")?;
+    let magic = crate::bytes::u32be(bytes, 0).ok_or("file is shorter than a Mach-O header")?;
     if magic != FAT_MAGIC && magic != FAT_MAGIC_64 {
         return Ok(vec![bytes]);
     }
-    let n = be32(bytes, 4).unwrap_or(0) as usize;
+    let n = crate::bytes::u32be(bytes, 4).unwrap_or(0) as usize;
     if n == 0 || n > MAX_ARCHES {
         return Err(format!("fat header claims {n} slices"));
     }
@@ -112,12 +100,15 @@ fn slices(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
         let (off, size) = if magic == FAT_MAGIC {
             let at = 8 + i * 20;
             (
-                be32(bytes, at + 8).map(u64::from),
-                be32(bytes, at + 12).map(u64::from),
+                crate::bytes::u32be(bytes, at + 8).map(u64::from),
+                crate::bytes::u32be(bytes, at + 12).map(u64::from),
             )
         } else {
             let at = 8 + i * 32;
-            (be64(bytes, at + 8), be64(bytes, at + 16))
+            (
+                crate::bytes::u64be(bytes, at + 8),
+                crate::bytes::u64be(bytes, at + 16),
+            )
         };
         let (Some(off), Some(size)) = (off, size) else {
             return Err(format!("fat slice {i} header is truncated"));
@@ -275,20 +266,23 @@ pub fn code_signature(slice: &[u8], macho: &MachO<'_>) -> Result<Option<CodeSign
 
 /// Parse an embedded-signature super-blob.
 pub fn parse_superblob(blob: &[u8]) -> Result<CodeSignature, String> {
-    if be32(blob, 0) != Some(CSMAGIC_EMBEDDED_SIGNATURE) {
+    if crate::bytes::u32be(blob, 0) != Some(CSMAGIC_EMBEDDED_SIGNATURE) {
         return Err("not an embedded-signature super-blob".into());
     }
-    let len = (be32(blob, 4).unwrap_or(0) as usize).min(blob.len());
+    let len = (crate::bytes::u32be(blob, 4).unwrap_or(0) as usize).min(blob.len());
     let blob = &blob[..len];
-    let count = be32(blob, 8).ok_or("super-blob header is truncated")? as usize;
+    let count = crate::bytes::u32be(blob, 8).ok_or("super-blob header is truncated")? as usize;
     let mut cs = CodeSignature::default();
     let mut seen_cd = false;
     for i in 0..count.min(MAX_BLOBS) {
-        let (Some(kind), Some(off)) = (be32(blob, 12 + i * 8), be32(blob, 16 + i * 8)) else {
+        let (Some(kind), Some(off)) = (
+            crate::bytes::u32be(blob, 12 + i * 8),
+            crate::bytes::u32be(blob, 16 + i * 8),
+        ) else {
             return Err(format!("super-blob index entry {i} is outside the blob"));
         };
         let off = off as usize;
-        let sub_len = be32(blob, off + 4)
+        let sub_len = crate::bytes::u32be(blob, off + 4)
             .ok_or_else(|| format!("blob {i} at {off:#x} is outside the super-blob"))?
             as usize;
         let sub = off
@@ -298,7 +292,7 @@ pub fn parse_superblob(blob: &[u8]) -> Result<CodeSignature, String> {
             .ok_or_else(|| {
                 format!("blob {i} at {off:#x} of {sub_len} bytes overruns the super-blob")
             })?;
-        match (kind, be32(sub, 0)) {
+        match (kind, crate::bytes::u32be(sub, 0)) {
             (CSSLOT_CODEDIRECTORY, Some(CSMAGIC_CODEDIRECTORY)) if !seen_cd => {
                 seen_cd = true;
                 code_directory(sub, &mut cs)?;
@@ -314,12 +308,12 @@ pub fn parse_superblob(blob: &[u8]) -> Result<CodeSignature, String> {
 }
 
 fn code_directory(cd: &[u8], cs: &mut CodeSignature) -> Result<(), String> {
-    let version = be32(cd, 8).ok_or("CodeDirectory is truncated")?;
-    cs.flags = be32(cd, 12).ok_or("CodeDirectory is truncated")?;
-    let ident = be32(cd, 20).ok_or("CodeDirectory is truncated")? as usize;
+    let version = crate::bytes::u32be(cd, 8).ok_or("CodeDirectory is truncated")?;
+    cs.flags = crate::bytes::u32be(cd, 12).ok_or("CodeDirectory is truncated")?;
+    let ident = crate::bytes::u32be(cd, 20).ok_or("CodeDirectory is truncated")? as usize;
     cs.identifier = cstr(cd, ident);
     if version >= 0x20200 {
-        if let Some(team) = be32(cd, 48).filter(|t| *t != 0) {
+        if let Some(team) = crate::bytes::u32be(cd, 48).filter(|t| *t != 0) {
             cs.team_id = cstr(cd, team as usize);
         }
     }
@@ -333,8 +327,11 @@ pub const MAX_HASHED: usize = 512 << 20;
 /// `unsupported-digest` or `not-checked`.
 pub fn page_hashes(slice: &[u8], cd: &[u8]) -> &'static str {
     use sha2::Digest;
-    let (Some(hash_off), Some(n), Some(limit32)) = (be32(cd, 16), be32(cd, 28), be32(cd, 32))
-    else {
+    let (Some(hash_off), Some(n), Some(limit32)) = (
+        crate::bytes::u32be(cd, 16),
+        crate::bytes::u32be(cd, 28),
+        crate::bytes::u32be(cd, 32),
+    ) else {
         return "not-checked";
     };
     let (Some(&hash_size), Some(&hash_type), Some(&page_log)) =
@@ -342,8 +339,8 @@ pub fn page_hashes(slice: &[u8], cd: &[u8]) -> &'static str {
     else {
         return "not-checked";
     };
-    let version = be32(cd, 8).unwrap_or(0);
-    let limit = match be64(cd, 56).filter(|l| version >= 0x20300 && *l != 0) {
+    let version = crate::bytes::u32be(cd, 8).unwrap_or(0);
+    let limit = match crate::bytes::u64be(cd, 56).filter(|l| version >= 0x20300 && *l != 0) {
         Some(l64) => usize::try_from(l64).unwrap_or(usize::MAX),
         None => limit32 as usize,
     };

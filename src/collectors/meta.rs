@@ -86,6 +86,16 @@ pub fn purl(
     Some(p.to_string())
 }
 
+/// A cargo component.
+pub fn crate_component(name: &str, version: &str, source: Option<&str>, at: &str) -> Component {
+    let purl = purl("cargo", None, name, Some(version));
+    let mut comp = package("cargo", name, Some(version), at, purl);
+    if let Some(s) = source {
+        comp.set_property("source", s);
+    }
+    comp
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,9 +47,9 @@ impl Collector for Npm {
         } else {
             LOCK_CAP
         };
-        let text = match ctx.root.read_capped(c.path, cap) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+        let text = match c.text("npm manifest", cap) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         if name == "package.json" {
             return match serde_json::from_str::<Value>(&text) {

@@ -88,7 +88,7 @@ pub fn is_pe_head(head: &[u8]) -> bool {
     if !head.starts_with(b"MZ") {
         return false;
     }
-    match read_u32(head, 0x3c).map(|o| o as usize) {
+    match crate::bytes::u32le(head, 0x3c).map(|o| o as usize) {
         Some(o) if o.saturating_add(4) <= head.len() => head.get(o..o + 4) == Some(b"PE\0\0"),
         Some(_) => true,
         None => false,
@@ -232,18 +232,6 @@ fn pe_type(pe: &Image<'_>) -> &'static str {
     }
 }
 
-fn read_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn read_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
 /// File offset of an RVA, through the section table.
 fn rva_to_offset(sections: &[SectionTable], rva: u32) -> Option<usize> {
     sections.iter().find_map(|s| {
@@ -312,7 +300,10 @@ pub fn version_info(bytes: &[u8], pe: &Image<'_>) -> Result<Option<VersionInfo>,
         return Err("version resource nests deeper than three levels".into());
     }
     let entry = lang as usize;
-    let (rva, size) = match (read_u32(rsrc, entry), read_u32(rsrc, entry + 4)) {
+    let (rva, size) = match (
+        crate::bytes::u32le(rsrc, entry),
+        crate::bytes::u32le(rsrc, entry + 4),
+    ) {
         (Some(r), Some(s)) => (r, s as usize),
         _ => {
             return Err(format!(
@@ -341,7 +332,10 @@ fn subdir(entry: u32) -> Result<usize, String> {
 /// In the resource directory at `dir`, the `OffsetToData` of the entry with id `want` (or of
 /// the first entry when `want` is `None`).
 fn dir_entry(rsrc: &[u8], dir: usize, want: Option<u32>) -> Result<Option<u32>, String> {
-    let (named, ids) = match (read_u16(rsrc, dir + 12), read_u16(rsrc, dir + 14)) {
+    let (named, ids) = match (
+        crate::bytes::u16le(rsrc, dir + 12),
+        crate::bytes::u16le(rsrc, dir + 14),
+    ) {
         (Some(n), Some(i)) => (n as usize, i as usize),
         _ => {
             return Err(format!(
@@ -352,7 +346,10 @@ fn dir_entry(rsrc: &[u8], dir: usize, want: Option<u32>) -> Result<Option<u32>, 
     let count = (named + ids).min(MAX_DIR_ENTRIES);
     for i in 0..count {
         let at = dir + 16 + i * 8;
-        let (name, data) = match (read_u32(rsrc, at), read_u32(rsrc, at + 4)) {
+        let (name, data) = match (
+            crate::bytes::u32le(rsrc, at),
+            crate::bytes::u32le(rsrc, at + 4),
+        ) {
             (Some(n), Some(d)) => (n, d),
             _ => {
                 return Err(format!(
@@ -385,9 +382,11 @@ fn align4(x: usize) -> usize {
 
 /// The block that starts at `pos` of `data` and ends at or before `limit`.
 fn block(data: &[u8], pos: usize, limit: usize) -> Result<Block, String> {
-    let len = read_u16(data, pos).ok_or("version block header is truncated")? as usize;
-    let value_len = read_u16(data, pos + 2).ok_or("version block header is truncated")? as usize;
-    let is_text = read_u16(data, pos + 4).ok_or("version block header is truncated")? == 1;
+    let len = crate::bytes::u16le(data, pos).ok_or("version block header is truncated")? as usize;
+    let value_len =
+        crate::bytes::u16le(data, pos + 2).ok_or("version block header is truncated")? as usize;
+    let is_text =
+        crate::bytes::u16le(data, pos + 4).ok_or("version block header is truncated")? == 1;
     if len < 6 {
         return Err(format!("version block at {pos:#x} has a length of {len}"));
     }
@@ -422,7 +421,9 @@ fn utf16z(data: &[u8], pos: usize, end: usize) -> (String, usize) {
     let mut units = Vec::new();
     let mut p = pos;
     while p + 2 <= end {
-        let Some(u) = read_u16(data, p) else { break };
+        let Some(u) = crate::bytes::u16le(data, p) else {
+            break;
+        };
         p += 2;
         if u == 0 {
             break;
@@ -442,9 +443,9 @@ pub fn parse_version_info(data: &[u8]) -> Result<VersionInfo, String> {
         ));
     }
     let mut info = VersionInfo::default();
-    if root.value_len >= 52 && read_u32(data, root.value_start) == Some(0xFEEF_04BD) {
-        let ms = read_u32(data, root.value_start + 16).unwrap_or(0);
-        let ls = read_u32(data, root.value_start + 20).unwrap_or(0);
+    if root.value_len >= 52 && crate::bytes::u32le(data, root.value_start) == Some(0xFEEF_04BD) {
+        let ms = crate::bytes::u32le(data, root.value_start + 16).unwrap_or(0);
+        let ls = crate::bytes::u32le(data, root.value_start + 20).unwrap_or(0);
         info.fixed_version = Some(format!(
             "{}.{}.{}.{}",
             ms >> 16,
@@ -528,8 +529,8 @@ pub fn authenticode(
     let mut n = 0usize;
     while pos + 8 <= table.len() && n < MAX_CERTS {
         n += 1;
-        let len = read_u32(table, pos).unwrap_or(0) as usize;
-        let kind = read_u16(table, pos + 6).unwrap_or(0);
+        let len = crate::bytes::u32le(table, pos).unwrap_or(0) as usize;
+        let kind = crate::bytes::u16le(table, pos + 6).unwrap_or(0);
         if len < 8 || pos.saturating_add(len) > table.len() {
             return Err(format!(
                 "certificate entry at {:#x} claims {len} bytes, the table has {}",

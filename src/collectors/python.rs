@@ -38,9 +38,9 @@ impl Collector for Python {
                 && (dir.ends_with("-packages") || dir.ends_with("/site-python")))
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        let bytes = match ctx.root.read_capped(c.path, META_CAP) {
+        let bytes = match c.bytes("Python metadata", META_CAP) {
             Ok(b) => b,
-            Err(e) => return Collected::error(c.path, format!("cannot read Python metadata: {e}")),
+            Err(e) => return e,
         };
         let text = String::from_utf8_lossy(&bytes);
         let md = parse_metadata(&text);

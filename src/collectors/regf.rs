@@ -66,18 +66,6 @@ impl Value {
     }
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
 type R<T> = Result<T, String>;
 
 impl<'a> Hive<'a> {
@@ -86,11 +74,11 @@ impl<'a> Hive<'a> {
         if bytes.get(..4) != Some(b"regf") {
             return Err("not a registry hive (no regf signature)".into());
         }
-        if u32_at(bytes, 20) != Some(1) {
+        if crate::bytes::u32le(bytes, 20) != Some(1) {
             return Err("unsupported hive major version".into());
         }
-        let root = u32_at(bytes, 36).ok_or("hive base block is truncated")?;
-        let size = u32_at(bytes, 40).ok_or("hive base block is truncated")? as usize;
+        let root = crate::bytes::u32le(bytes, 36).ok_or("hive base block is truncated")?;
+        let size = crate::bytes::u32le(bytes, 40).ok_or("hive base block is truncated")? as usize;
         let bins = bytes.get(0x1000..).ok_or("hive has no hive bins")?;
         // A hive whose last bins were never flushed is still read as far as it goes.
         let bins = &bins[..bins.len().min(size)];
@@ -100,7 +88,7 @@ impl<'a> Hive<'a> {
     /// The payload of the allocated cell at `off` (relative to the first hive bin).
     fn cell(&self, off: u32) -> R<&'a [u8]> {
         let off = off as usize;
-        let raw = u32_at(self.bins, off)
+        let raw = crate::bytes::u32le(self.bins, off)
             .ok_or_else(|| format!("cell at {off:#x} is outside the hive bins"))?;
         let size = raw as i32;
         if size >= 0 {
@@ -127,8 +115,8 @@ impl<'a> Hive<'a> {
             return Err(format!("cell at {off:#x} is not a key node"));
         }
         let short = || format!("key node at {off:#x} is truncated");
-        let flags = u16_at(c, 2).ok_or_else(short)?;
-        let name_len = u16_at(c, 72).ok_or_else(short)? as usize;
+        let flags = crate::bytes::u16le(c, 2).ok_or_else(short)?;
+        let name_len = crate::bytes::u16le(c, 72).ok_or_else(short)? as usize;
         let raw = c.get(76..76 + name_len).ok_or_else(short)?;
         let name = if flags & 0x20 != 0 {
             // KEY_COMP_NAME: Latin-1.
@@ -142,10 +130,10 @@ impl<'a> Hive<'a> {
         };
         Ok(Key {
             name,
-            subkey_count: u32_at(c, 20).ok_or_else(short)? as usize,
-            subkey_list: u32_at(c, 28).ok_or_else(short)?,
-            value_count: u32_at(c, 36).ok_or_else(short)? as usize,
-            value_list: u32_at(c, 40).ok_or_else(short)?,
+            subkey_count: crate::bytes::u32le(c, 20).ok_or_else(short)? as usize,
+            subkey_list: crate::bytes::u32le(c, 28).ok_or_else(short)?,
+            value_count: crate::bytes::u32le(c, 36).ok_or_else(short)? as usize,
+            value_list: crate::bytes::u32le(c, 40).ok_or_else(short)?,
         })
     }
 
@@ -161,8 +149,9 @@ impl<'a> Hive<'a> {
 
     fn list(&self, off: u32, depth: usize, out: &mut Vec<u32>) -> R<()> {
         let c = self.cell(off)?;
-        let n =
-            u16_at(c, 2).ok_or_else(|| format!("subkey list at {off:#x} is truncated"))? as usize;
+        let n = crate::bytes::u16le(c, 2)
+            .ok_or_else(|| format!("subkey list at {off:#x} is truncated"))?
+            as usize;
         let (step, nested) = match c.get(..2) {
             Some(b"lf" | b"lh") => (8, false),
             Some(b"li") => (4, false),
@@ -174,7 +163,7 @@ impl<'a> Hive<'a> {
                 break;
             }
             let at = 4 + i * step;
-            let o = u32_at(c, at)
+            let o = crate::bytes::u32le(c, at)
                 .ok_or_else(|| format!("subkey list at {off:#x} is shorter than its count"))?;
             if nested {
                 self.list(o, depth + 1, out)?;
@@ -233,7 +222,8 @@ impl<'a> Hive<'a> {
         }
         let list = self.cell(key.value_list)?;
         for i in 0..key.value_count.min(MAX_VALUES) {
-            let o = u32_at(list, i * 4).ok_or("value list is shorter than its count")?;
+            let o =
+                crate::bytes::u32le(list, i * 4).ok_or("value list is shorter than its count")?;
             out.push(self.value(o)?);
         }
         Ok(out)
@@ -245,11 +235,11 @@ impl<'a> Hive<'a> {
             return Err(format!("cell at {off:#x} is not a value"));
         }
         let short = || format!("value at {off:#x} is truncated");
-        let name_len = u16_at(c, 2).ok_or_else(short)? as usize;
-        let size = u32_at(c, 4).ok_or_else(short)?;
-        let data_off = u32_at(c, 8).ok_or_else(short)?;
-        let kind = u32_at(c, 12).ok_or_else(short)?;
-        let flags = u16_at(c, 16).ok_or_else(short)?;
+        let name_len = crate::bytes::u16le(c, 2).ok_or_else(short)? as usize;
+        let size = crate::bytes::u32le(c, 4).ok_or_else(short)?;
+        let data_off = crate::bytes::u32le(c, 8).ok_or_else(short)?;
+        let kind = crate::bytes::u32le(c, 12).ok_or_else(short)?;
+        let flags = crate::bytes::u16le(c, 16).ok_or_else(short)?;
         let raw = c.get(20..20 + name_len).ok_or_else(short)?;
         let name = if flags & 1 != 0 {
             raw.iter().map(|&b| char::from(b)).collect()
@@ -276,12 +266,14 @@ impl<'a> Hive<'a> {
         let c = self.cell(off)?;
         if c.get(..2) == Some(b"db") && len > 16344 {
             // Big data: a list of segments of up to 16344 bytes each.
-            let n = u16_at(c, 2).ok_or("big-data header is truncated")? as usize;
-            let list = self.cell(u32_at(c, 4).ok_or("big-data header is truncated")?)?;
+            let n = crate::bytes::u16le(c, 2).ok_or("big-data header is truncated")? as usize;
+            let list =
+                self.cell(crate::bytes::u32le(c, 4).ok_or("big-data header is truncated")?)?;
             let mut out = Vec::with_capacity(len);
             for i in 0..n {
-                let seg =
-                    self.cell(u32_at(list, i * 4).ok_or("big-data segment list is short")?)?;
+                let seg = self.cell(
+                    crate::bytes::u32le(list, i * 4).ok_or("big-data segment list is short")?,
+                )?;
                 let want = (len - out.len()).min(16344).min(seg.len());
                 out.extend_from_slice(&seg[..want]);
                 if out.len() >= len {

@@ -86,7 +86,7 @@ impl Collector for Rpm {
             out.errors
                 .push(ScanError::new(c.path, "rpm database holds no package"));
         }
-        let dirs = super::dpkg::DirCache::default();
+        let dirs = super::DirCache::default();
         for (i, blob) in blobs.iter().enumerate() {
             match Header::parse(blob).and_then(|h| Package::from_header(&h)) {
                 Ok(p) => {

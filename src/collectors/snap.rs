@@ -25,10 +25,10 @@ impl Collector for Snap {
     fn wants_owned(&self) -> bool {
         true
     }
-    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        let text = match ctx.root.read_capped(c.path, CAP) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
+    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+        let text = match c.text("snap.yaml", CAP) {
+            Ok(t) => t,
+            Err(e) => return e,
         };
         let get = |k: &str| top_level(&text, k);
         let (Some(name), Some(version)) = (get("name"), get("version")) else {

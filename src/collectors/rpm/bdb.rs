@@ -32,22 +32,18 @@ struct Db<'a> {
 
 impl<'a> Db<'a> {
     fn u32(&self, b: &[u8], at: usize) -> Option<u32> {
-        let s = b.get(at..at + 4)?;
-        let a = [s[0], s[1], s[2], s[3]];
-        Some(if self.le {
-            u32::from_le_bytes(a)
+        if self.le {
+            crate::bytes::u32le(b, at)
         } else {
-            u32::from_be_bytes(a)
-        })
+            crate::bytes::u32be(b, at)
+        }
     }
     fn u16(&self, b: &[u8], at: usize) -> Option<u16> {
-        let s = b.get(at..at + 2)?;
-        let a = [s[0], s[1]];
-        Some(if self.le {
-            u16::from_le_bytes(a)
+        if self.le {
+            crate::bytes::u16le(b, at)
         } else {
-            u16::from_be_bytes(a)
-        })
+            crate::bytes::u16be(b, at)
+        }
     }
     fn page(&self, n: usize) -> Option<&'a [u8]> {
         let start = n.checked_mul(self.page_size)?;

@@ -67,16 +67,11 @@ pub struct Header<'a> {
     data: &'a [u8],
 }
 
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
 impl<'a> Header<'a> {
     /// Parse a header blob (without the 8-byte magic of a package file's header).
     pub fn parse(blob: &'a [u8]) -> Result<Self, String> {
-        let il = be32(blob, 0).ok_or("header shorter than 8 bytes")? as usize;
-        let dl = be32(blob, 4).ok_or("header shorter than 8 bytes")? as usize;
+        let il = crate::bytes::u32be(blob, 0).ok_or("header shorter than 8 bytes")? as usize;
+        let dl = crate::bytes::u32be(blob, 4).ok_or("header shorter than 8 bytes")? as usize;
         if il == 0 || il > MAX_INDEX {
             return Err(format!("header index count {il} out of range"));
         }
@@ -95,10 +90,10 @@ impl<'a> Header<'a> {
         for i in 0..il {
             let at = 8 + i * 16;
             let (Some(tag), Some(ty), Some(offset), Some(count)) = (
-                be32(blob, at),
-                be32(blob, at + 4),
-                be32(blob, at + 8),
-                be32(blob, at + 12),
+                crate::bytes::u32be(blob, at),
+                crate::bytes::u32be(blob, at + 4),
+                crate::bytes::u32be(blob, at + 8),
+                crate::bytes::u32be(blob, at + 12),
             ) else {
                 return Err("header index truncated".to_owned());
             };

@@ -18,24 +18,22 @@ pub fn is_ndb(b: &[u8]) -> bool {
     b.starts_with(HEADER_MAGIC)
 }
 
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-}
-
 /// Every package blob (by slot order), plus the problems met.
 pub fn blobs(bytes: &[u8]) -> (Vec<&[u8]>, Vec<String>) {
     let mut errors = Vec::new();
     if !is_ndb(bytes) {
         return (Vec::new(), vec!["not an rpm ndb database".to_owned()]);
     }
-    if le32(bytes, 4) != Some(0) {
+    if crate::bytes::u32le(bytes, 4) != Some(0) {
         return (
             Vec::new(),
-            vec![format!("unsupported ndb version {:?}", le32(bytes, 4))],
+            vec![format!(
+                "unsupported ndb version {:?}",
+                crate::bytes::u32le(bytes, 4)
+            )],
         );
     }
-    let slot_pages = le32(bytes, 12).unwrap_or(0) as usize;
+    let slot_pages = crate::bytes::u32le(bytes, 12).unwrap_or(0) as usize;
     if slot_pages == 0 || slot_pages > bytes.len() / PAGE + 1 {
         return (
             Vec::new(),
@@ -55,7 +53,8 @@ pub fn blobs(bytes: &[u8]) -> (Vec<&[u8]>, Vec<String>) {
             errors.push(format!("bad slot magic at byte {}", at - BLOCK));
             break;
         }
-        let (Some(idx), Some(blk)) = (le32(slot, 4), le32(slot, 8)) else {
+        let (Some(idx), Some(blk)) = (crate::bytes::u32le(slot, 4), crate::bytes::u32le(slot, 8))
+        else {
             continue;
         };
         if idx == 0 {
@@ -64,8 +63,8 @@ pub fn blobs(bytes: &[u8]) -> (Vec<&[u8]>, Vec<String>) {
         let off = blk as usize * BLOCK;
         let head = bytes.get(off..off + 16);
         match head {
-            Some(h) if &h[..4] == BLOB_MAGIC && le32(h, 4) == Some(idx) => {
-                let len = le32(h, 12).unwrap_or(0) as usize;
+            Some(h) if &h[..4] == BLOB_MAGIC && crate::bytes::u32le(h, 4) == Some(idx) => {
+                let len = crate::bytes::u32le(h, 12).unwrap_or(0) as usize;
                 match bytes.get(off + 16..(off + 16).saturating_add(len)) {
                     Some(b) => out.push(b),
                     None => {
