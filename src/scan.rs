@@ -168,11 +168,23 @@ pub fn scan(
                     .extend(ownership_outside_paths(&files, &ctxs[0], &root));
             }
             let mut owned: Vec<HashMap<String, Arc<Owner>>> = vec![HashMap::new(); ctxs.len()];
-            for (r, o) in std::mem::take(&mut databases.owned_in) {
-                owned[r].insert(o.path, o.owner);
-            }
-            for o in std::mem::take(&mut databases.owned) {
-                owned[0].insert(o.path, o.owner);
+            let outside = std::mem::take(&mut databases.owned)
+                .into_iter()
+                .map(|o| (0, o));
+            for (r, o) in std::mem::take(&mut databases.owned_in)
+                .into_iter()
+                .chain(outside)
+            {
+                // A file that both the distribution and a language package list (a wheel's
+                // RECORD inside a deb) is the distribution's: it put the file on disk.
+                owned[r]
+                    .entry(o.path)
+                    .and_modify(|cur| {
+                        if o.owner.is_os_package() && !cur.is_os_package() {
+                            *cur = Arc::clone(&o.owner);
+                        }
+                    })
+                    .or_insert(o.owner);
             }
             all.extend(databases.collected);
             all.extend(file_phase(&files, &owned, &ctxs, &roots, progress));

@@ -168,3 +168,74 @@ fn attributes_with_the_builtin_rules_and_home() {
     // unowned acme-agent stay unknown rather than guessed.
     assert!(unknown <= 4, "too many unknown: {}", r["summary"]);
 }
+
+/// Every component names the collector that found it, and every evidence kind a collector
+/// emits on the fixture roots is one it declares (the README's collector table shows the
+/// declarations).
+#[test]
+fn found_by_names_a_collector_whose_declaration_covers_its_evidence() {
+    use std::collections::BTreeMap;
+    let declared: BTreeMap<&str, Vec<&str>> = sovscan::collectors::ALL
+        .iter()
+        .map(|c| (c.id(), c.emits().iter().map(|k| k.as_str()).collect()))
+        .collect();
+    let mut checked = 0;
+    for root in [
+        "dpkg/debian-12",
+        "dpkg/distroless",
+        "rpm/mariner-2.0",
+        "rpm/sle-15",
+        "apk/alpine-3.14",
+        "python/venv",
+        "python/win-wheel",
+        "npm/installed",
+        "java/debian",
+        "gem/debian",
+        "dotnet/app",
+        "composer/app",
+        "snap/host",
+        "cargo-auditable/bin",
+        "pe",
+        "macho",
+        "windows",
+        "linux-firmware",
+        "hardware/desktop-z690",
+    ] {
+        let path = fixtures().join(root);
+        if !path.exists() {
+            panic!("fixture root {root} is missing");
+        }
+        let r = scan_json(&["--root", path.to_str().unwrap(), "--hardware", "--deep"]);
+        let all = r["components"].as_array().unwrap();
+        // Evidence a package took over from the binaries read inside it was emitted there.
+        let from_part = |c: &serde_json::Value, at: &str| {
+            all.iter().any(|p| {
+                p["part_of"] == c["id"]
+                    && p["locations"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|l| at.starts_with(l.as_str().unwrap()))
+            })
+        };
+        for c in all {
+            let by = c["found_by"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{} has no found_by", c["id"]));
+            let kinds = declared
+                .get(by)
+                .unwrap_or_else(|| panic!("found_by {by} is not a collector"));
+            for e in c["evidence"].as_array().unwrap() {
+                let k = e["kind"].as_str().unwrap();
+                let at = e["at"].as_str().unwrap();
+                assert!(
+                    kinds.contains(&k) || from_part(c, at),
+                    "{by} emitted {k} on {}",
+                    c["id"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} evidence entries checked");
+}

@@ -19,6 +19,18 @@ impl Collector for Apk {
     fn id(&self) -> &'static str {
         "apk"
     }
+    fn reads(&self) -> &'static str {
+        "`/lib/apk/db/installed`: packages, origin, maintainer, URL, licence, file ownership"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::Distributor,
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
+    }
     fn phase(&self) -> Phase {
         Phase::Database
     }

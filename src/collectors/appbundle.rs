@@ -32,6 +32,19 @@ impl Collector for AppBundle {
     fn id(&self) -> &'static str {
         "macos-app"
     }
+    fn reads(&self) -> &'static str {
+        "`*.app/Contents/Info.plist` (one `application` per bundle, signed by its main executable's signer), `/var/db/receipts/*.plist`, `/Library/Receipts/*.plist`"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::AttestationSigner,
+            EvidenceKind::Certificate,
+            EvidenceKind::CopyrightHolder,
+            EvidenceKind::SignerSubject,
+            EvidenceKind::SigningId,
+            EvidenceKind::Url,
+        ]
+    }
     fn matches_path(&self, path: &str) -> bool {
         path.ends_with(".app/Contents/Info.plist") || is_receipt(path)
     }

@@ -10,6 +10,7 @@
 //! compressed and 64 MiB decompressed.
 
 use super::{Candidate, Collected, Collector, Context};
+use crate::model::EvidenceKind;
 use crate::model::{Relationship, RelationshipKind, ScanError};
 use goblin::Object;
 use std::io::Read;
@@ -24,6 +25,12 @@ pub struct Auditable;
 impl Collector for Auditable {
     fn id(&self) -> &'static str {
         "cargo-auditable"
+    }
+    fn reads(&self) -> &'static str {
+        "the zlib-compressed `.dep-v0` section of ELF, PE and Mach-O executables"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[EvidenceKind::PackageName]
     }
     fn matches_head(&self, head: &[u8]) -> bool {
         super::is_executable_head(head)

@@ -15,6 +15,7 @@
 //! repository and homepage URLs, authors' e-mails. Cap: `Cargo.lock` 64 MiB.
 
 use super::{meta, Candidate, Collected, Collector, Context, Phase};
+use crate::model::EvidenceKind;
 use crate::model::{Component, Relationship, RelationshipKind, ScanError};
 use std::collections::HashMap;
 
@@ -26,6 +27,17 @@ pub struct Cargo;
 impl Collector for Cargo {
     fn id(&self) -> &'static str {
         "cargo"
+    }
+    fn reads(&self) -> &'static str {
+        "`Cargo.lock` anywhere; with `Cargo.toml` next to it and `cargo` on PATH, `cargo metadata --offline --locked` (never the network; falls back to the lock and says so)"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
     }
     fn phase(&self) -> Phase {
         Phase::Database

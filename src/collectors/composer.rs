@@ -8,6 +8,7 @@
 //! Evidence: source and homepage URLs, author e-mails. Cap: 64 MiB per file.
 
 use super::{meta, Candidate, Collected, Collector, Context};
+use crate::model::EvidenceKind;
 use crate::model::ScanError;
 use serde_json::Value;
 
@@ -19,6 +20,17 @@ pub struct Composer;
 impl Collector for Composer {
     fn id(&self) -> &'static str {
         "composer"
+    }
+    fn reads(&self) -> &'static str {
+        "`vendor/composer/installed.json` (Composer 1 and 2), `composer.lock` where nothing is installed"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
     }
     fn matches_path(&self, path: &str) -> bool {
         path.ends_with("/vendor/composer/installed.json")

@@ -15,6 +15,7 @@
 //! to 1 GiB (memory-mapped).
 
 use super::{meta, Candidate, Collected, Collector, Context};
+use crate::model::EvidenceKind;
 use crate::model::{Relationship, RelationshipKind, ScanError};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -29,6 +30,18 @@ pub struct Dotnet;
 impl Collector for Dotnet {
     fn id(&self) -> &'static str {
         "dotnet"
+    }
+    fn reads(&self) -> &'static str {
+        "`*.deps.json`: NuGet packages, projects, dependency edges; `*.nuspec` (NuGet packages folder) and `*.nupkg`"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::CompanyName,
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
     }
     fn matches_path(&self, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();

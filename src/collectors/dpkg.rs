@@ -28,6 +28,20 @@ impl Collector for Dpkg {
     fn id(&self) -> &'static str {
         "dpkg"
     }
+    fn reads(&self) -> &'static str {
+        "`/var/lib/dpkg/status`, `status.d/` (distroless), `info/*.list` for file ownership, DEP-5 `/usr/share/doc/*/copyright`"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::CopyrightHolder,
+            EvidenceKind::Distributor,
+            EvidenceKind::Email,
+            EvidenceKind::Homepage,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
+    }
     fn phase(&self) -> Phase {
         Phase::Database
     }

@@ -25,6 +25,21 @@ impl Collector for Elf {
     fn id(&self) -> &'static str {
         "elf"
     }
+    fn reads(&self) -> &'static str {
+        "SONAME, `DT_NEEDED`, build-id, `.comment`, interpreter, systemd `.note.package` of ELF files no package owns"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::BinaryName,
+            EvidenceKind::BuildId,
+            EvidenceKind::Compiler,
+            EvidenceKind::Interpreter,
+            EvidenceKind::Needed,
+            EvidenceKind::PackageNote,
+            EvidenceKind::Soname,
+            EvidenceKind::String,
+        ]
+    }
     fn matches_head(&self, head: &[u8]) -> bool {
         head.starts_with(b"\x7fELF")
     }

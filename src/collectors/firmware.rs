@@ -84,6 +84,16 @@ impl Collector for Firmware {
     fn id(&self) -> &'static str {
         "firmware"
     }
+    fn reads(&self) -> &'static str {
+        "files starting with a known signature, and unowned `.fd .rom .cap .itb .dtb .bin .img…`: UEFI volumes, FFS modules (name, version, GUID), capsules, Intel flash descriptor regions, uImage/FIT/FDT (root `compatible`), Linux kernel versions (bzImage setup header, version banners), and gzip/xz/zstd/LZMA payloads, cpio archives and squashfs filesystems (gzip, xz, LZMA, zstd) inside them, whose files are walked in turn and whose package databases (dpkg…) are read as a nested root (depth 8, 256 MiB expanded, 50,000 structures per image); bzip2, lz4, jffs2, cramfs, UBI, ext2/3/4, zip, tar, 7z and Android boot images are recognised, not unpacked"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::CopyrightHolder,
+            EvidenceKind::DtCompatible,
+            EvidenceKind::FirmwarePath,
+        ]
+    }
     fn matches_path(&self, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();
         super::linux_firmware::relative(path).is_none()

@@ -226,6 +226,12 @@ impl Collected {
 pub trait Collector: Send + Sync {
     /// Stable kebab-case id (`dpkg`).
     fn id(&self) -> &'static str;
+    /// What it reads, in one line (the README's collector table shows it; a test keeps the two
+    /// equal).
+    fn reads(&self) -> &'static str;
+    /// Every kind of evidence it can emit (a test checks what the fixtures' scans emit against
+    /// it).
+    fn emits(&self) -> &'static [crate::model::EvidenceKind];
     /// When it runs.
     fn phase(&self) -> Phase {
         Phase::File

@@ -10,6 +10,7 @@
 //! Components: `gem:<name>@<version>`, purl `pkg:gem/<name>@<version>`.
 
 use super::{meta, Candidate, Collected, Collector, Context};
+use crate::model::EvidenceKind;
 
 const CAP: u64 = 1 << 20;
 
@@ -19,6 +20,17 @@ pub struct Gem;
 impl Collector for Gem {
     fn id(&self) -> &'static str {
         "gem"
+    }
+    fn reads(&self) -> &'static str {
+        "`specifications/*.gemspec` (read, never evaluated)"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
     }
     fn matches_path(&self, path: &str) -> bool {
         path.ends_with(".gemspec") && (path.contains("/specifications/"))

@@ -31,6 +31,12 @@ impl Collector for Golang {
     fn id(&self) -> &'static str {
         "golang"
     }
+    fn reads(&self) -> &'static str {
+        "build info of Go executables (module, version, every dependency; Go ≥ 1.18 inline and older pointer formats); `go.mod`, `go.sum`"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[EvidenceKind::GoModule, EvidenceKind::PackageName]
+    }
     fn matches_path(&self, path: &str) -> bool {
         (path.ends_with("/go.mod") || path.ends_with("/go.sum")) && !path.contains("/pkg/mod/")
     }

@@ -67,6 +67,18 @@ impl Collector for Hardware {
     fn id(&self) -> &'static str {
         "hardware"
     }
+    fn reads(&self) -> &'static str {
+        "`/sys/bus/pci/devices/*`, `/sys/bus/usb/devices/*`, `/sys/class/dmi/id/*`, `/proc/cpuinfo`, `/sys/block/*/device`, `/sys/firmware/devicetree/base` (or `/proc/device-tree`), `/sys/class/net/*/device`; one component per device model with `count`; names from `rules/ids/pci.ids` and `usb.ids` (with `--hardware`)"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::CompanyName,
+            EvidenceKind::CpuVendorId,
+            EvidenceKind::DtCompatible,
+            EvidenceKind::PciVendorId,
+            EvidenceKind::UsbVendorId,
+        ]
+    }
     fn phase(&self) -> Phase {
         Phase::System
     }

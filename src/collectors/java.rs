@@ -35,6 +35,17 @@ impl Collector for Java {
     fn id(&self) -> &'static str {
         "java"
     }
+    fn reads(&self) -> &'static str {
+        "`.jar`/`.war`/`.ear` and archives nested in them (bounded): `pom.properties` coordinates, `MANIFEST.MF` vendor, title, version"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::CompanyName,
+            EvidenceKind::JavaGroupId,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
+    }
     fn matches_path(&self, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();
         EXTS.iter().any(|e| lower.ends_with(e))

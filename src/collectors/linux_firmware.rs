@@ -45,6 +45,12 @@ impl Collector for LinuxFirmware {
     fn id(&self) -> &'static str {
         "linux-firmware"
     }
+    fn reads(&self) -> &'static str {
+        "every file under a `lib/firmware` directory at any depth (attributed by the rules' `firmware_paths`); Intel `intel-ucode/` and AMD `amd-ucode/` microcode headers"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[EvidenceKind::CpuVendorId, EvidenceKind::FirmwarePath]
+    }
     fn matches_path(&self, path: &str) -> bool {
         relative(path).is_some()
     }

@@ -49,6 +49,21 @@ impl Collector for MachOCollector {
     fn id(&self) -> &'static str {
         "macho"
     }
+    fn reads(&self) -> &'static str {
+        "Mach-O images (thin and universal) no package owns, and those a package owns: code signature: CodeDirectory identifier and team id, ad hoc or Developer ID signer `O=`/`C=` and chain, code-page hashes checked; linked images; `contains` link to the app bundle"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::AttestationSigner,
+            EvidenceKind::BinaryName,
+            EvidenceKind::Certificate,
+            EvidenceKind::Needed,
+            EvidenceKind::SignerSubject,
+            EvidenceKind::SigningId,
+            EvidenceKind::Soname,
+            EvidenceKind::String,
+        ]
+    }
     fn matches_head(&self, head: &[u8]) -> bool {
         is_macho_head(head)
     }

@@ -88,6 +88,40 @@ mod tests {
         assert_eq!(ids.len(), n);
     }
 
+    /// The README's collector table is the collectors' own declarations: a collector added,
+    /// renamed or changed in what it reads or emits fails here until the README says so.
+    #[test]
+    fn readme_collector_table_matches_declarations() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("| Source | Collector | Reads | Evidence |")
+            .expect("README has the collector table");
+        let rows: Vec<Vec<&str>> = readme[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        for c in ALL {
+            let id = format!("`{}`", c.id());
+            let row = rows
+                .iter()
+                .find(|r| r.get(1) == Some(&id.as_str()))
+                .unwrap_or_else(|| panic!("README has no row for collector {id}"));
+            assert_eq!(row.get(2).copied(), Some(c.reads()), "Reads of {id}");
+            let kinds: Vec<String> = c
+                .emits()
+                .iter()
+                .map(|k| format!("`{}`", k.as_str()))
+                .collect();
+            assert_eq!(
+                row.get(3).copied(),
+                Some(kinds.join(", ").as_str()),
+                "Evidence of {id}"
+            );
+        }
+    }
+
     #[test]
     fn os_release_parses_quotes() {
         let os = OsRelease::parse("NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n");

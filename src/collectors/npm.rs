@@ -25,6 +25,18 @@ impl Collector for Npm {
     fn id(&self) -> &'static str {
         "npm"
     }
+    fn reads(&self) -> &'static str {
+        "installed `node_modules/**/package.json`; `package-lock.json` v1–v3, `yarn.lock` (v1, Berry), `pnpm-lock.yaml` (v5–v9) with dependency edges; a lock next to `node_modules` only adds edges"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::NpmScope,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
+    }
     fn phase(&self) -> Phase {
         Phase::Database
     }

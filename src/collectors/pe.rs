@@ -67,6 +67,20 @@ impl Collector for Pe {
     fn id(&self) -> &'static str {
         "pe"
     }
+    fn reads(&self) -> &'static str {
+        "PE images (EXE, DLL, SYS, EFI) no package owns, and those a package owns: version resource (CompanyName, ProductName, FileDescription, ProductVersion, LegalCopyright, OriginalFilename); Authenticode signer `O=`/`CN=`/`C=`, issuer and chain, digest checked against the file"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::AttestationSigner,
+            EvidenceKind::BinaryName,
+            EvidenceKind::Certificate,
+            EvidenceKind::CompanyName,
+            EvidenceKind::CopyrightHolder,
+            EvidenceKind::SignerSubject,
+            EvidenceKind::String,
+        ]
+    }
     fn matches_head(&self, head: &[u8]) -> bool {
         is_pe_head(head)
     }

@@ -25,6 +25,17 @@ impl Collector for Python {
     fn id(&self) -> &'static str {
         "python"
     }
+    fn reads(&self) -> &'static str {
+        "`*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, `*.egg-info` in any site-packages; `RECORD` for file ownership (binaries it lists are read as parts of the package)"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::Email,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
+    }
     fn phase(&self) -> Phase {
         Phase::Database
     }

@@ -40,6 +40,20 @@ impl Collector for Rpm {
     fn id(&self) -> &'static str {
         "rpm"
     }
+    fn reads(&self) -> &'static str {
+        "`rpmdb.sqlite` (SQLite), `Packages` (Berkeley DB hash) and `Packages.db` (ndb) under `/var/lib/rpm`, `/usr/lib/sysimage/rpm`; file ownership from the headers"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[
+            EvidenceKind::CompanyName,
+            EvidenceKind::Distributor,
+            EvidenceKind::Email,
+            EvidenceKind::Homepage,
+            EvidenceKind::Maintainer,
+            EvidenceKind::PackageName,
+            EvidenceKind::Url,
+        ]
+    }
     fn phase(&self) -> Phase {
         Phase::Database
     }

@@ -9,6 +9,7 @@
 //! its store assertions) and is not reported. Cap: 1 MiB.
 
 use super::{meta, Candidate, Collected, Collector, Context};
+use crate::model::EvidenceKind;
 
 const CAP: u64 = 1 << 20;
 
@@ -18,6 +19,12 @@ pub struct Snap;
 impl Collector for Snap {
     fn id(&self) -> &'static str {
         "snap"
+    }
+    fn reads(&self) -> &'static str {
+        "`meta/snap.yaml` of mounted or unpacked snaps (`/snap/<name>/<rev>/`; live snap mounts need `--cross-file-systems`)"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[EvidenceKind::PackageName]
     }
     fn matches_path(&self, path: &str) -> bool {
         path.ends_with("/meta/snap.yaml")

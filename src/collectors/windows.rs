@@ -50,6 +50,12 @@ impl Collector for WindowsSoftware {
     fn id(&self) -> &'static str {
         "windows-software"
     }
+    fn reads(&self) -> &'static str {
+        "`Windows/System32/config/SOFTWARE` hive (names matched case-insensitively): 64- and 32-bit `Uninstall` keys (DisplayName, DisplayVersion, Publisher, URLs, InstallLocation); per-user installs from `Users/*/NTUSER.DAT`"
+    }
+    fn emits(&self) -> &'static [EvidenceKind] {
+        &[EvidenceKind::CompanyName, EvidenceKind::Url]
+    }
     fn phase(&self) -> Phase {
         Phase::System
     }

@@ -110,7 +110,7 @@ pub fn collect(
                 .iter()
                 .filter(|c| c.phase() == Phase::Database && c.matches_path(p))
             {
-                got.extend(c.collect(
+                let mut found = c.collect(
                     &Candidate {
                         path: p,
                         host: &host,
@@ -119,7 +119,11 @@ pub fn collect(
                         owner: None,
                     },
                     &ctx,
-                ));
+                );
+                for comp in &mut found.components {
+                    comp.found_by = Some(c.id().to_owned());
+                }
+                got.extend(found);
             }
         }
         let rename = |id: &str| format!("{top}!{id}");
