@@ -1,7 +1,9 @@
 //! The deep byte scan (`--deep`): every vendor `strings` entry of the rule database, in ASCII
 //! and in UTF-16LE (Windows resources and string tables), compiled once into one Aho-Corasick
-//! automaton that the binary collectors run over the bytes they already hold (memory-mapped
-//! when large). A hit is weak [`EvidenceKind::String`] evidence whose `at` says where it was
+//! automaton that the scan frame runs over each file a binary collector recognised
+//! ([`crate::collectors::Collector::deep`]). The file is streamed through a bounded buffer
+//! ([`CHUNK`] bytes plus an overlap of the longest pattern), never memory-mapped, so a file
+//! truncated while it is read ends the search early instead of raising SIGBUS. A hit is weak [`EvidenceKind::String`] evidence whose `at` says where it was
 //! found (`/opt/x/agent@0x1f40`); attribution never lets it outrank a signature, a version
 //! resource or package metadata (see [`crate::attribute`]).
 //!
@@ -22,6 +24,8 @@ pub const MAX_DEEP_HITS: usize = 32;
 pub const MAX_DFA_PATTERNS: usize = 8000;
 /// Shortest string searched (shorter ones match everywhere by chance).
 pub const MIN_STRING_LEN: usize = 4;
+/// Bytes read per step of the streamed search.
+pub const CHUNK: usize = 1 << 20;
 
 /// The compiled automaton.
 pub struct DeepScan {
@@ -30,6 +34,8 @@ pub struct DeepScan {
     pattern_string: Vec<usize>,
     /// The rule strings, as written.
     strings: Vec<String>,
+    /// Length in bytes of the longest pattern (the overlap kept between chunks).
+    max_len: usize,
 }
 
 impl DeepScan {
@@ -76,10 +82,12 @@ impl DeepScan {
             .prefilter(false)
             .build(&patterns)
             .ok()?;
+        let max_len = patterns.iter().map(Vec::len).max().unwrap_or(0);
         Some(DeepScan {
             ac,
             pattern_string,
             strings,
+            max_len,
         })
     }
 
@@ -123,6 +131,68 @@ impl DeepScan {
             comp.add_evidence(EvidenceKind::String, s, format!("{path}@{off:#x}"));
         }
     }
+
+    /// The first offset of each rule string in what `r` yields, streamed in [`CHUNK`]s with an
+    /// overlap of the longest pattern, at most [`MAX_DEEP_BYTES`] bytes. A read error ends the
+    /// search with what was found so far and the error.
+    pub fn find_stream(
+        &self,
+        mut r: impl std::io::Read,
+    ) -> (Vec<(&str, u64)>, Option<std::io::Error>) {
+        let overlap = self.max_len.saturating_sub(1);
+        let mut buf = vec![0u8; CHUNK + overlap];
+        let mut first: Vec<Option<u64>> = vec![None; self.strings.len()];
+        let (mut have, mut base, mut total, mut found) = (0usize, 0u64, 0usize, 0usize);
+        let mut failed = None;
+        'outer: loop {
+            let mut eof = false;
+            while have < buf.len() && total < MAX_DEEP_BYTES {
+                let want = (buf.len() - have).min(MAX_DEEP_BYTES - total);
+                match r.read(&mut buf[have..have + want]) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        have += n;
+                        total += n;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        eof = true;
+                        break;
+                    }
+                }
+            }
+            eof |= total >= MAX_DEEP_BYTES;
+            for m in self.ac.find_iter(&buf[..have]) {
+                let Some(&i) = self.pattern_string.get(m.pattern().as_usize()) else {
+                    continue;
+                };
+                if let Some(slot @ None) = first.get_mut(i) {
+                    *slot = Some(base + m.start() as u64);
+                    found += 1;
+                    if found >= MAX_DEEP_HITS || found == self.strings.len() {
+                        break 'outer;
+                    }
+                }
+            }
+            if eof || have == 0 {
+                break;
+            }
+            let keep = overlap.min(have);
+            buf.copy_within(have - keep..have, 0);
+            base += (have - keep) as u64;
+            have = keep;
+        }
+        let hits = first
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.map(|o| (self.strings[i].as_str(), o)))
+            .collect();
+        (hits, failed)
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +211,31 @@ mod tests {
             "case matters, as with rg -F"
         );
         assert!(DeepScan::from_strings(Vec::new()).is_none());
+    }
+
+    /// The streamed search finds what the whole-buffer search finds, also across chunk
+    /// boundaries, with file offsets.
+    #[test]
+    fn streamed_search_matches_across_chunks() {
+        let d = DeepScan::from_strings(vec!["Acme Software GmbH".into(), "Huawei".into()]).unwrap();
+        let mut hay = vec![0u8; CHUNK - 5];
+        hay.extend_from_slice(b"Acme Software GmbH");
+        hay.extend(vec![0u8; CHUNK * 2]);
+        hay.extend("Huawei".encode_utf16().flat_map(u16::to_le_bytes));
+        let (got, err) = d.find_stream(&hay[..]);
+        assert!(err.is_none());
+        let want: Vec<(&str, u64)> = d
+            .find(&hay)
+            .into_iter()
+            .map(|(s, o)| (s, o as u64))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            got,
+            vec![
+                ("Acme Software GmbH", (CHUNK - 5) as u64),
+                ("Huawei", (CHUNK * 3 + 13) as u64)
+            ]
+        );
     }
 }

@@ -287,7 +287,44 @@ fn run(c: &dyn Collector, cand: &Candidate<'_>, ctx: &Context<'_>) -> Collected 
     for comp in &mut out.components {
         comp.found_by.get_or_insert_with(|| c.id().to_owned());
     }
+    if let (Some(d), true) = (ctx.deep, c.deep()) {
+        deep_scan(d, cand, &mut out);
+    }
     out
+}
+
+/// Stream the candidate through the deep automaton and add the hits to the component located
+/// at it (the binary itself, not the modules found inside it).
+fn deep_scan(d: &crate::deep::DeepScan, cand: &Candidate<'_>, out: &mut Collected) {
+    let Some(comp) = out
+        .components
+        .iter_mut()
+        .find(|x| x.locations.first().map(String::as_str) == Some(cand.path))
+    else {
+        return;
+    };
+    let file = match open_regular(cand.host) {
+        Ok((f, _)) => f,
+        Err(e) => {
+            out.errors.push(ScanError::new(
+                cand.path,
+                format!("deep scan: cannot read: {e}"),
+            ));
+            return;
+        }
+    };
+    let (hits, err) = d.find_stream(file);
+    for (s, off) in hits {
+        comp.add_evidence(
+            crate::model::EvidenceKind::String,
+            s,
+            format!("{}@{off:#x}", cand.path),
+        );
+    }
+    if let Some(e) = err {
+        out.errors
+            .push(ScanError::new(cand.path, format!("deep scan stopped: {e}")));
+    }
 }
 
 fn system_phase(ctx: &Context<'_>) -> Collected {

@@ -43,17 +43,17 @@ impl Collector for Elf {
     fn matches_head(&self, head: &[u8]) -> bool {
         head.starts_with(b"\x7fELF")
     }
-    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+    fn deep(&self) -> bool {
+        true
+    }
+    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
         let bytes = match c.load("ELF file", MAX_ELF) {
             Ok(b) => b,
             Err(e) => return e,
         };
         match parse(&bytes, c.path) {
             Ok(comp) => {
-                let mut components: Vec<_> = comp.into_iter().collect();
-                if let (Some(d), Some(comp)) = (ctx.deep, components.first_mut()) {
-                    d.add_to(comp, &bytes, c.path);
-                }
+                let components: Vec<_> = comp.into_iter().collect();
                 Collected {
                     components,
                     ..Collected::default()

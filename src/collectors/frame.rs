@@ -254,6 +254,12 @@ pub trait Collector: Send + Sync {
     fn wants_owned(&self) -> bool {
         false
     }
+    /// Whether the deep byte scan (`--deep`) searches the files it recognises: the frame then
+    /// streams the file through [`crate::deep::DeepScan`] and adds the hits to the component
+    /// located at the file.
+    fn deep(&self) -> bool {
+        false
+    }
     /// Turn the candidate into components and evidence. Never panics.
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected;
     /// [`Phase::System`] collectors: inspect the root once per scan. Never panics.

@@ -67,15 +67,15 @@ impl Collector for MachOCollector {
     fn matches_head(&self, head: &[u8]) -> bool {
         is_macho_head(head)
     }
+    fn deep(&self) -> bool {
+        true
+    }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         let bytes = match c.load("Mach-O file", MAX_MACHO) {
             Ok(b) => b,
             Err(e) => return e,
         };
         let mut out = parse(&bytes, c.path);
-        if let (Some(d), Some(comp)) = (ctx.deep, out.components.first_mut()) {
-            d.add_to(comp, &bytes, c.path);
-        }
         // Link to the bundle only when it is one (its Info.plist makes the app component).
         out.relationships.retain(|r| {
             let plist = format!(

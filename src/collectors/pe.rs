@@ -84,16 +84,15 @@ impl Collector for Pe {
     fn matches_head(&self, head: &[u8]) -> bool {
         is_pe_head(head)
     }
-    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+    fn deep(&self) -> bool {
+        true
+    }
+    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
         let bytes = match c.load("PE file", MAX_PE) {
             Ok(b) => b,
             Err(e) => return e,
         };
-        let mut out = parse(&bytes, c.path);
-        if let (Some(d), Some(comp)) = (ctx.deep, out.components.first_mut()) {
-            d.add_to(comp, &bytes, c.path);
-        }
-        out
+        parse(&bytes, c.path)
     }
 }
 
