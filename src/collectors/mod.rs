@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub mod apk;
 pub mod appbundle;
 pub mod auditable;
+pub mod bootrom;
 pub mod cargo;
 pub mod composer;
 pub mod dotnet;
@@ -64,6 +65,7 @@ pub static ALL: &[&dyn Collector] = &[
     &hardware::Hardware,
     &linux_firmware::LinuxFirmware,
     &firmware::Firmware,
+    &bootrom::BootRom,
     &pe::Pe,
     &macho::MachOCollector,
     &appbundle::AppBundle,
