@@ -495,6 +495,93 @@ mod tests {
         assert_eq!(identify(&b, ""), None);
     }
 
+    const REAL: &[(&str, &[u8], &str, &str)] = &[
+        (
+            "idbloader.img",
+            include_bytes!(
+                "../../fixtures/bootrom/debian-12/usr/lib/u-boot/rock-pi-4-rk3399/idbloader.img"
+            ),
+            "rockchip-idb",
+            "rockchip",
+        ),
+        (
+            "sunxi-spl.bin",
+            include_bytes!(
+                "../../fixtures/bootrom/debian-12/usr/lib/u-boot/pine64_plus/sunxi-spl.bin"
+            ),
+            "allwinner-egon",
+            "allwinner",
+        ),
+        (
+            "SPL",
+            include_bytes!("../../fixtures/bootrom/debian-12/usr/lib/u-boot/wandboard/SPL"),
+            "nxp-imx-ivt",
+            "fsl",
+        ),
+        (
+            "MLO",
+            include_bytes!("../../fixtures/bootrom/debian-12/usr/lib/u-boot/am335x_boneblack/MLO"),
+            "ti-gp-ch",
+            "ti",
+        ),
+        (
+            "bootcode.bin",
+            include_bytes!("../../fixtures/bootrom/debian-12/usr/lib/raspi-firmware/bootcode.bin"),
+            "raspberrypi-bootcode",
+            "brcm",
+        ),
+        (
+            "BOOT.BIN",
+            include_bytes!("../../fixtures/bootrom/mkimage/boot/BOOT.BIN"),
+            "xilinx-zynq",
+            "xlnx",
+        ),
+    ];
+
+    #[test]
+    fn real_images_are_recognised_without_problems() {
+        for (name, bytes, format, soc) in REAL {
+            let boot = identify(bytes, name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!((boot.format, boot.soc), (*format, *soc), "{name}");
+            assert_eq!(boot.problems, Vec::<String>::new(), "{name}");
+            // The bootcode.bin check needs more than the head; every other one fits in it.
+            let head = &bytes[..bytes.len().min(4096)];
+            assert_eq!(sniff(head), *name != "bootcode.bin", "{name}");
+        }
+        let egon = identify(REAL[1].1, "").unwrap();
+        assert!(egon
+            .facts
+            .contains(&("dt-name", "sun50i-a64-pine64-plus".to_owned())));
+    }
+
+    #[test]
+    fn mutated_and_truncated_real_images_never_name_another_maker() {
+        for (name, bytes, _, soc) in REAL {
+            let head = &bytes[..bytes.len().min(4096)];
+            for i in (0..head.len()).step_by(13) {
+                let mut m = head.to_vec();
+                m[i] ^= 0x5a;
+                for b in [&m[..], &m[..i], &head[..i]] {
+                    if let Some(x) = identify(b, name) {
+                        assert_eq!(x.soc, *soc, "{name} mutated at {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_egon_checksum_is_a_problem() {
+        let mut b = REAL[1].1.to_vec();
+        b[0x100] ^= 1;
+        let boot = identify(&b, "").unwrap();
+        assert!(boot.problems[0].contains("checksum"), "{:?}", boot.problems);
+        let mut z = REAL[5].1.to_vec();
+        z[0x30] ^= 1;
+        let boot = identify(&z, "").unwrap();
+        assert!(boot.problems[0].contains("Zynq"), "{:?}", boot.problems);
+    }
+
     #[test]
     fn chance_bytes_are_not_boot_images() {
         assert_eq!(identify(&[], ""), None);
