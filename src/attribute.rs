@@ -9,7 +9,9 @@
 //! vendor combine as independent witnesses (`1 − Π(1 − s)`) and the vendor with the highest
 //! score wins (ties broken by id, so the result never depends on order). A signer that is not
 //! the vendor chosen (or that only vouches for the code, as Microsoft's attestation signing
-//! does) is kept as the component's `signer`. The ownership chain is then
+//! does) is kept as the component's `signer`. Board evidence (a device tree's board
+//! `compatible` or `model`, a board folder) names the `board` party and never competes for the
+//! vendor. The ownership chain is then
 //! followed to the ultimate owner, whose country decides the origin relative to home.
 //!
 //! Nothing here reads files; collectors never call it.
@@ -54,7 +56,18 @@ impl<'a> Attributor<'a> {
         let mut hits: Vec<(EvidenceKind, Hit)> = Vec::new();
         let mut supplier: Option<String> = None;
         let mut signer: Option<(f64, String)> = None;
+        let mut board: Option<(f64, String)> = None;
         for e in &mut c.evidence {
+            if e.kind == EvidenceKind::Board {
+                // The board or OEM: its own party, never a candidate for the vendor.
+                if let Some(h) = self.matcher.board(&e.value) {
+                    e.rule = Some(h.rule);
+                    if board.as_ref().is_none_or(|(s, _)| h.strength > *s) {
+                        board = Some((h.strength, h.vendor));
+                    }
+                }
+                continue;
+            }
             if e.kind == EvidenceKind::Distributor {
                 if let Some(h) = self.matcher.supplier(&e.value) {
                     e.rule = Some(h.rule);
@@ -144,6 +157,7 @@ impl<'a> Attributor<'a> {
         c.signer = signer
             .filter(|(_, id)| c.vendor.as_ref().map(|v| &v.id) != Some(id))
             .and_then(|(_, id)| self.party(&id));
+        c.board = board.and_then(|(_, id)| self.party(&id));
         // A product is named only when it agrees with the vendor chosen (or no vendor was).
         c.product = products
             .iter()

@@ -129,19 +129,23 @@ fn real_uefi_volume_u_boot_fit_and_device_trees() {
         )["name"],
         "U-Boot (64-bit)"
     );
-    // The device tree appended to Rockchip's SPL inside idbloader.img is found by signature.
+    assert_eq!(fit["board"]["id"], "xunlong");
+    // idbloader.img: the Rockchip boot-ROM header names the SoC maker; the device tree appended
+    // to the SPL names the board (Pine64, Hong Kong), which is the board party, never the vendor.
     let idb = component(&r, "firmware:/usr/lib/u-boot/rock64-rk3328/idbloader.img");
-    // Its root compatible names the board (Pine64) before the SoC (Rockchip): either maker is
-    // a right answer, depending on which the rules know.
-    let maker = idb["vendor"]["id"].as_str().unwrap_or("");
-    assert!(["pine64", "rockchip"].contains(&maker), "{maker}");
-    assert_eq!(
-        component(
-            &r,
-            "firmware:/usr/lib/u-boot/rock64-rk3328/rk3328-rock64.dtb"
-        )["properties"]["dt-model"],
-        "Pine64 Rock64"
+    assert_eq!(idb["vendor"]["id"], "rockchip");
+    assert_eq!(idb["board"]["id"], "pine64");
+    assert_eq!(idb["board"]["country"], "HK");
+    assert_eq!(idb["found_by"], "bootrom");
+    assert_eq!(idb["properties"]["boot-spl-tag"], "RK32");
+    let dtb = component(
+        &r,
+        "firmware:/usr/lib/u-boot/rock64-rk3328/rk3328-rock64.dtb",
     );
+    assert_eq!(dtb["properties"]["dt-model"], "Pine64 Rock64");
+    // A bare device tree: the last root compatible (the SoC) is the vendor.
+    assert_eq!(dtb["vendor"]["id"], "rockchip");
+    assert_eq!(dtb["board"]["id"], "pine64");
     assert_eq!(r["errors"], serde_json::json!([]));
 }
 
@@ -452,4 +456,138 @@ fn squashfs_made_by_mksquashfs_is_walked() {
         component(&r, &format!("{id}!deb:hostname@3.23+nmu1"));
     }
     assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+fn boot_root() -> String {
+    fixtures().join("bootrom/debian-12").display().to_string()
+}
+
+fn evidence_at(c: &serde_json::Value, kind: &str, value: &str) -> String {
+    c["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == kind && e["value"] == value)
+        .and_then(|e| e["at"].as_str())
+        .unwrap_or_else(|| panic!("no {kind} evidence {value} in {c}"))
+        .to_owned()
+}
+
+// Issue #11 item 5 (boot-ROM images): a Rockchip idbloader.img was attributed to the board
+// maker named in its device tree (Radxa, PINE64) instead of the SoC maker.
+#[test]
+fn regression_11_boot_rom_images_name_the_soc_maker_and_the_board_apart() {
+    let r = scan_json(&["--root", &boot_root(), "--home", "CN"]);
+    let idb = component(
+        &r,
+        "firmware:/usr/lib/u-boot/rock-pi-4-rk3399/idbloader.img",
+    );
+    assert_eq!(idb["vendor"]["id"], "rockchip");
+    assert_eq!(idb["vendor"]["country"], "CN");
+    assert_eq!(idb["board"]["id"], "radxa");
+    assert_eq!(idb["kind"], "firmware");
+    assert_eq!(idb["properties"]["category"], "soc-boot");
+    assert_eq!(idb["properties"]["boot-format"], "rockchip-idb");
+    assert_eq!(idb["properties"]["boot-spl-tag"], "RK33");
+    assert_eq!(idb["properties"]["boot-media"], "sd-mmc");
+    assert_eq!(idb["properties"]["dt-model"], "Radxa ROCK Pi 4B");
+    assert_eq!(idb["properties"]["board"], "rock-pi-4-rk3399");
+    assert_eq!(
+        evidence_at(idb, "dt-compatible", "rockchip"),
+        "/usr/lib/u-boot/rock-pi-4-rk3399/idbloader.img@0x0"
+    );
+    evidence_at(idb, "board", "radxa,rockpi4b");
+
+    let spl = component(&r, "firmware:/usr/lib/u-boot/pine64_plus/sunxi-spl.bin");
+    assert_eq!(spl["vendor"]["id"], "allwinner");
+    assert_eq!(spl["origin"], "domestic");
+    assert_eq!(spl["properties"]["boot-format"], "allwinner-egon");
+    assert_eq!(spl["properties"]["boot-dt-name"], "sun50i-a64-pine64-plus");
+    assert_eq!(
+        evidence_at(spl, "dt-compatible", "allwinner"),
+        "/usr/lib/u-boot/pine64_plus/sunxi-spl.bin@0x4"
+    );
+    // The board folder `pine64_plus` names PINE64 (Hong Kong): foreign to CN, but only as board.
+    assert_eq!(spl["board"]["id"], "pine64");
+    assert_eq!(spl["board"]["class"], "foreign");
+
+    let imx = component(&r, "firmware:/usr/lib/u-boot/wandboard/SPL");
+    assert_eq!(imx["vendor"]["id"], "nxp");
+    assert_eq!(imx["vendor"]["country"], "NL");
+    assert_eq!(imx["properties"]["boot-format"], "nxp-imx-ivt");
+    assert_eq!(imx["properties"]["boot-entry"], "0x00908000");
+    assert!(imx["board"].is_null(), "no rule names Wandboard's maker");
+
+    let mlo = component(&r, "firmware:/usr/lib/u-boot/am335x_boneblack/MLO");
+    assert_eq!(mlo["vendor"]["id"], "ti");
+    assert_eq!(mlo["vendor"]["country"], "US");
+    assert_eq!(mlo["properties"]["boot-toc-item"], "CHSETTINGS");
+    assert_eq!(mlo["properties"]["boot-load-address"], "0x402f0400");
+
+    let rpi = component(&r, "firmware:/usr/lib/raspi-firmware/bootcode.bin");
+    assert_eq!(rpi["vendor"]["id"], "broadcom");
+    assert_eq!(rpi["properties"]["boot-format"], "raspberrypi-bootcode");
+    // The copyright file next to it is not a boot image.
+    assert!(!ids(&r).iter().any(|i| i.contains("copyright")));
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn boot_images_made_by_mkimage_zynq_and_rockchip_v2() {
+    let root = fixtures().join("bootrom/mkimage").display().to_string();
+    let r = scan_json(&["--root", &root]);
+    let zynq = component(&r, "firmware:/boot/BOOT.BIN");
+    assert_eq!(zynq["vendor"]["id"], "xilinx");
+    assert_eq!(zynq["properties"]["boot-format"], "xilinx-zynq");
+    assert_eq!(zynq["properties"]["boot-encryption"], "none");
+    assert_eq!(
+        evidence_at(zynq, "dt-compatible", "xlnx"),
+        "/boot/BOOT.BIN@0x24"
+    );
+    let rkns = component(&r, "firmware:/usr/lib/u-boot/rk3568-demo/idbloader.img");
+    assert_eq!(rkns["vendor"]["id"], "rockchip");
+    assert_eq!(rkns["properties"]["boot-format"], "rockchip-rkns");
+    assert_eq!(rkns["properties"]["boot-hash"], "sha256");
+    // The header checksum holds: no error.
+    assert_eq!(r["errors"], serde_json::json!([]));
+    // The payload the images were made from is no boot image.
+    assert!(!ids(&r).iter().any(|i| i.contains("payload")));
+}
+
+#[test]
+fn corrupt_and_truncated_boot_images_never_name_a_wrong_vendor() {
+    let real = |p: &str| std::fs::read(fixtures().join("bootrom/debian-12").join(p)).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("usr/lib/u-boot/rock-pi-4-rk3399");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Synthesised from the real idbloader.img: one bit of the encrypted magic flipped, so the
+    // boot-ROM header is gone; the appended device tree still names the SoC, never the board.
+    let mut idb = real("usr/lib/u-boot/rock-pi-4-rk3399/idbloader.img");
+    idb[1] ^= 0x01;
+    std::fs::write(dir.join("idbloader.img"), &idb).unwrap();
+    // The same image cut inside its header: too short for any header.
+    std::fs::write(dir.join("cut.img"), &idb[..300]).unwrap();
+    // The real sunxi-spl.bin cut to 1 KiB: still eGON (an 8-byte magic), with an error.
+    let spl = real("usr/lib/u-boot/pine64_plus/sunxi-spl.bin");
+    std::fs::write(dir.join("sunxi-spl.bin"), &spl[..1024]).unwrap();
+    // The real MLO with a corrupted TOC item name: not a TI image any more.
+    let mut mlo = real("usr/lib/u-boot/am335x_boneblack/MLO");
+    mlo[0x14] = b'X';
+    std::fs::write(dir.join("MLO"), &mlo).unwrap();
+    let r = scan_json(&["--root", d.path().to_str().unwrap()]);
+    let base = "firmware:/usr/lib/u-boot/rock-pi-4-rk3399";
+    let idb = component(&r, &format!("{base}/idbloader.img"));
+    assert!(idb["properties"]["boot-format"].is_null(), "{idb}");
+    assert_eq!(idb["found_by"], "firmware");
+    assert_eq!(idb["vendor"]["id"], "rockchip");
+    assert_eq!(idb["board"]["id"], "radxa");
+    assert!(!ids(&r).contains(&format!("{base}/cut.img")));
+    assert!(!ids(&r).contains(&format!("{base}/MLO")));
+    let cut = component(&r, &format!("{base}/sunxi-spl.bin"));
+    assert_eq!(cut["vendor"]["id"], "allwinner");
+    assert!(
+        errors(&r).contains("eGON header claims 32768 bytes; only 1024 are present"),
+        "{}",
+        errors(&r)
+    );
 }

@@ -199,6 +199,8 @@ fn found_by_names_a_collector_whose_declaration_covers_its_evidence() {
         "macho",
         "windows",
         "linux-firmware",
+        "bootrom",
+        "firmware",
         "hardware/desktop-z690",
     ] {
         let path = fixtures().join(root);

@@ -3,7 +3,8 @@
 //! (gzip, xz, LZMA, zstd, cpio/initramfs, squashfs: [`archive`]), found by signature.
 //!
 //! Each image becomes a `firmware` component (evidence: the device tree's root `compatible`
-//! strings, and the copyright holders named most often inside UEFI volumes — a kernel or a
+//! SoC entry — the last — as vendor evidence, its first (board) entry and `model` as `board`
+//! evidence, and the copyright holders named most often inside UEFI volumes — a kernel or a
 //! root filesystem names hundreds of contributors, so there they are not read) with child
 //! components for the UEFI modules
 //! (FFS files with a PE32/TE image or a user-interface name; name, version, GUID), FIT images,
@@ -21,6 +22,7 @@
 //! Candidates: files whose first bytes carry one of the signatures, and unowned files named like firmware images (`.fd`, `.rom`, `.cap`,
 //! `.itb`, `.dtb`, `.bin`, `.img`…) outside `lib/firmware`. bzip2, lz4, jffs2, cramfs, UBI,
 //! ext2/3/4, zip, tar, 7z and Android boot images are recognised and recorded, not unpacked.
+//! Boot-ROM loaders (eGON, Rockchip idbloader, i.MX IVT…) are left to [`super::bootrom`].
 
 pub mod archive;
 pub mod fdt;
@@ -89,6 +91,7 @@ impl Collector for Firmware {
     }
     fn emits(&self) -> &'static [EvidenceKind] {
         &[
+            EvidenceKind::Board,
             EvidenceKind::CopyrightHolder,
             EvidenceKind::DtCompatible,
             EvidenceKind::FirmwarePath,
@@ -107,6 +110,12 @@ impl Collector for Firmware {
             Ok(b) => b,
             Err(e) => return e,
         };
+        // A boot-ROM loader (idbloader.img, sunxi-spl.bin…) is the boot-ROM collector's: it
+        // walks the same bytes and reports one component with the boot format as well.
+        let name = c.path.rsplit('/').next().unwrap_or(c.path);
+        if super::bootrom::identify(&bytes, name).is_some() {
+            return Collected::default();
+        }
         let mut w = Walker::new(c.path);
         w.keep = Some(&nested::wanted);
         bzimage(&mut w, &bytes);
@@ -159,14 +168,25 @@ pub fn components(path: &str, f: Findings) -> Collected {
             top.set_property(&format!("uimage-{k}"), v);
         }
     }
+    // A root `compatible` lists the board first and the SoC last (devicetree specification
+    // §2.3.1, "most specific first"): the SoC's maker is the vendor evidence, the board's
+    // maker and the `model` only name the `board` party.
     let mut seen = BTreeSet::new();
     for (compat, model) in &f.trees {
-        for s in compat {
-            if seen.insert(s.clone()) && seen.len() <= 16 {
-                top.add_evidence(EvidenceKind::DtCompatible, s, path);
+        if let Some(soc) = compat.last() {
+            if seen.insert(soc.clone()) && seen.len() <= 16 {
+                top.add_evidence(EvidenceKind::DtCompatible, soc, path);
+            }
+        }
+        if let (Some(board), true) = (compat.first(), compat.len() > 1) {
+            if seen.insert(board.clone()) && seen.len() <= 16 {
+                top.add_evidence(EvidenceKind::Board, board, path);
             }
         }
         if let Some(m) = model {
+            if seen.insert(m.clone()) && seen.len() <= 16 {
+                top.add_evidence(EvidenceKind::Board, m, path);
+            }
             top.properties
                 .entry("dt-model".into())
                 .or_insert_with(|| crate::text::sanitize(m));

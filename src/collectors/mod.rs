@@ -19,6 +19,7 @@ pub use frame::{
 pub mod apk;
 pub mod appbundle;
 pub mod auditable;
+pub mod bootrom;
 pub mod cargo;
 pub mod composer;
 pub mod dotnet;
@@ -62,6 +63,7 @@ pub static ALL: &[&dyn Collector] = &[
     &hardware::Hardware,
     &linux_firmware::LinuxFirmware,
     &firmware::Firmware,
+    &bootrom::BootRom,
     &pe::Pe,
     &macho::MachOCollector,
     &appbundle::AppBundle,

@@ -3,7 +3,8 @@
 //! `scan --input` can load a sovscan SBOM back without losing the evidence behind it.
 //!
 //! Names are stable: `sovscan:origin`, `sovscan:vendor`, `sovscan:ultimate-owner`,
-//! `sovscan:rule`, `sovscan:confidence`, `sovscan:evidence:<kind>`, `sovscan:property:<key>`…
+//! `sovscan:board`, `sovscan:rule`, `sovscan:confidence`, `sovscan:evidence:<kind>`,
+//! `sovscan:property:<key>`…
 
 use crate::model::{owner_country, Component};
 
@@ -41,6 +42,12 @@ pub fn facts(c: &Component) -> Vec<(String, String)> {
     }
     if let Some(s) = &c.supplier {
         put("supplier", &s.id);
+    }
+    if let Some(b) = &c.board {
+        put("board", &b.id);
+        if let Some(cc) = &b.country {
+            put("board-country", cc);
+        }
     }
     if let Some(p) = &c.product {
         put("product", &p.id);

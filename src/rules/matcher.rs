@@ -376,6 +376,17 @@ impl Matcher {
         }
     }
 
+    /// Match board evidence for the `board` party: a device-tree `compatible` (`radxa,rockpi4b`)
+    /// by its vendor prefix, else a board name or `model` (`Pine64 Rock64`) by company name.
+    pub fn board(&self, value: &str) -> Option<Hit> {
+        if let Some((prefix, _)) = value.split_once(',') {
+            if !prefix.is_empty() && !prefix.contains(' ') {
+                return self.dt.get(&lc(prefix)).map(|&t| self.hit(t, 0.9));
+            }
+        }
+        self.name(value, 0.85, 0.5)
+    }
+
     /// Match distributor evidence for the supplier (os-release name or id).
     pub fn supplier(&self, value: &str) -> Option<Hit> {
         self.name(value, 1.0, 0.8)
