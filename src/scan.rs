@@ -522,9 +522,10 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
         };
         inside.extend(run(*c, &cand, ctx));
     }
+    embedded_in_binary(path, &mut inside);
     if let Some(o) = owner {
         // A binary read inside a package is a part of it, linked by `contains`.
-        for comp in &mut inside.components {
+        for comp in inside.components.iter_mut().filter(|c| c.part_of.is_none()) {
             comp.part_of = Some(o.id.clone());
             inside.relationships.push(crate::model::Relationship {
                 from: o.id.clone(),
@@ -535,6 +536,31 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
     }
     out.extend(inside);
     out
+}
+
+/// The modules a binary was built from (Go modules, Rust crates from its build metadata) are
+/// parts of that binary: listed with their own evidence, counted through it, and never its
+/// vendor (a Go module of Google's inside a binary does not make Google its maker).
+fn embedded_in_binary(path: &str, found: &mut Collected) {
+    let at = |c: &crate::model::Component| c.locations.first().map(String::as_str) == Some(path);
+    let mut binaries = found
+        .components
+        .iter()
+        .filter(|c| c.kind == crate::model::ComponentKind::Binary && at(c));
+    let (Some(bin), None) = (binaries.next(), binaries.next()) else {
+        return;
+    };
+    let bin = bin.id.clone();
+    for c in &mut found.components {
+        if c.kind == crate::model::ComponentKind::Package && at(c) && c.part_of.is_none() {
+            c.part_of = Some(bin.clone());
+            found.relationships.push(crate::model::Relationship {
+                from: bin.clone(),
+                to: c.id.clone(),
+                kind: crate::model::RelationshipKind::Contains,
+            });
+        }
+    }
 }
 
 /// A package whose own metadata names no maker is attributed from the binaries read inside it
@@ -552,8 +578,13 @@ fn from_contained_binaries(
         .collect();
     let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, c) in components.iter().enumerate() {
+        if c.kind != crate::model::ComponentKind::Binary {
+            continue;
+        }
         if let Some(&p) = c.part_of.as_ref().and_then(|p| index.get(p)) {
-            parts.entry(p).or_default().push(i);
+            if components[p].kind == crate::model::ComponentKind::Package {
+                parts.entry(p).or_default().push(i);
+            }
         }
     }
     for (p, kids) in parts {

@@ -58,6 +58,38 @@ fn go_binary_build_info() {
         .any(|e| e["from"] == "elf:/usr/local/bin/hello" && e["kind"] == "contains"));
 }
 
+/// No toolchain overclaim: the Go executable is not attributed to the maker of a module it was
+/// built from (github.com/google/uuid is Google's, the binary is not), even with `--deep`; its
+/// modules are parts of it, linked by `contains`, and the summary counts the binary once.
+#[test]
+fn regression_11_modules_are_parts_of_the_binary_never_its_vendor() {
+    let (tmp, _) = unpacked_binary();
+    let r = scan_json(&[
+        "--root",
+        tmp.path().to_str().unwrap(),
+        "--deep",
+        "--home",
+        "CN",
+    ]);
+    let bin = component(&r, "elf:/usr/local/bin/hello");
+    assert!(
+        bin["vendor"].is_null(),
+        "binary attributed: {}",
+        bin["vendor"]
+    );
+    assert_eq!(bin["origin"], "unknown");
+    let uuid = component(&r, "golang:github.com/google/uuid@v1.3.0");
+    assert_eq!(uuid["vendor"]["id"], "google");
+    assert_eq!(uuid["part_of"], "elf:/usr/local/bin/hello");
+    assert_eq!(
+        component(&r, "golang:example.org/hello")["part_of"],
+        "elf:/usr/local/bin/hello"
+    );
+    assert_eq!(r["summary"]["components"], 1);
+    assert_eq!(r["summary"]["by_origin"]["unknown"], 1);
+    assert!(r["summary"]["by_origin"].get("foreign").is_none());
+}
+
 /// The executable with its build-info strings cut short (made here): an error, no crash.
 #[test]
 fn damaged_build_info() {
