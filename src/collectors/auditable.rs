@@ -12,7 +12,6 @@
 use super::{Candidate, Collected, Collector, Context};
 use crate::model::EvidenceKind;
 use crate::model::{Relationship, RelationshipKind, ScanError};
-use goblin::Object;
 use std::io::Read;
 
 const MAX_BIN: u64 = 4 << 30;
@@ -61,19 +60,7 @@ pub fn find_section(bytes: &[u8]) -> Option<&[u8]> {
     let range = if bytes.starts_with(b"\x7fELF") {
         super::sections::elf_section(bytes, ".dep-v0")
     } else {
-        match Object::parse(bytes).ok()? {
-            Object::PE(pe) => pe.sections.iter().find_map(|s| {
-                (s.name().ok() == Some(".dep-v0"))
-                    .then_some((s.pointer_to_raw_data as usize, s.size_of_raw_data as usize))
-            }),
-            Object::Mach(goblin::mach::Mach::Binary(m)) => m.segments.iter().find_map(|seg| {
-                seg.sections().ok()?.into_iter().find_map(|(s, _)| {
-                    matches!(s.name().ok(), Some("__dep_v0" | ".dep-v0"))
-                        .then_some((s.offset as usize, s.size as usize))
-                })
-            }),
-            _ => None,
-        }
+        super::sections::Layout::read(bytes)?.section(&[".dep-v0", "__dep_v0"])
     }?;
     let (off, len) = range;
     if len > MAX_SECTION {

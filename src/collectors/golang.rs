@@ -17,7 +17,6 @@
 
 use super::{meta, Candidate, Collected, Collector, Context};
 use crate::model::{Component, EvidenceKind, Relationship, RelationshipKind, ScanError};
-use goblin::Object;
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 const MAX_BIN: u64 = 4 << 30;
@@ -99,37 +98,6 @@ fn find_header(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// Virtual address → file offset through the executable's loadable segments (all arithmetic
-/// checked: segment fields come from the file).
-fn va_to_off(obj: &Object<'_>, va: u64) -> Option<usize> {
-    let map = |base: u64, size: u64, file_off: u64| -> Option<usize> {
-        let rel = va.checked_sub(base)?;
-        (rel < size).then_some(())?;
-        usize::try_from(rel.checked_add(file_off)?).ok()
-    };
-    match obj {
-        Object::Elf(elf) => elf
-            .program_headers
-            .iter()
-            .filter(|ph| ph.p_type == goblin::elf::program_header::PT_LOAD)
-            .find_map(|ph| map(ph.p_vaddr, ph.p_filesz, ph.p_offset)),
-        Object::PE(pe) => {
-            let rva = va.checked_sub(pe.image_base as u64)?;
-            pe.sections.iter().find_map(|s| {
-                let start = u64::from(s.virtual_address);
-                let rel = rva.checked_sub(start)?;
-                (rel < u64::from(s.size_of_raw_data))
-                    .then(|| usize::try_from(rel + u64::from(s.pointer_to_raw_data)).ok())?
-            })
-        }
-        Object::Mach(goblin::mach::Mach::Binary(m)) => m
-            .segments
-            .iter()
-            .find_map(|seg| map(seg.vmaddr, seg.filesize, seg.fileoff)),
-        _ => None,
-    }
-}
-
 /// The Go version and module text, `Ok(None)` when the file has no build info.
 pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> {
     let Some(h) = find_header(bytes) else {
@@ -158,8 +126,8 @@ pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> 
     if ptr_size != 4 && ptr_size != 8 {
         return Err(format!("pointer size {ptr_size}"));
     }
-    let obj = Object::parse(bytes)
-        .map_err(|e| format!("pointer-format build info in an unparsable executable: {e}"))?;
+    let layout = super::sections::Layout::read(bytes)
+        .ok_or("pointer-format build info in an executable whose headers cannot be read")?;
     let big = flags & 1 != 0;
     let read_ptr = |off: usize| -> Option<u64> {
         let b = bytes.get(off..off.checked_add(ptr_size)?)?;
@@ -173,12 +141,12 @@ pub fn read_buildinfo(bytes: &[u8]) -> Result<Option<(String, String)>, String> 
         }
     };
     let read_string = |va: u64| -> Option<String> {
-        let hdr = va_to_off(&obj, va)?;
+        let hdr = layout.va_to_off(va)?;
         let (data, len) = (read_ptr(hdr)?, read_ptr(hdr.checked_add(ptr_size)?)?);
         if len > MAX_STR {
             return None;
         }
-        let off = va_to_off(&obj, data)?;
+        let off = layout.va_to_off(data)?;
         Some(String::from_utf8_lossy(bytes.get(off..off.checked_add(len as usize)?)?).into_owned())
     };
     let (vp, mp) = (
