@@ -551,6 +551,72 @@ mod tests {
     }
 
     #[test]
+    fn memory_root_resolves_and_reads_inside_its_tree() {
+        use crate::image::tree::{MemFile, MemTree, Node};
+        let file = |b: &[u8], complete: bool| {
+            Node::File(MemFile {
+                size: 10,
+                data: Arc::from(b),
+                complete,
+            })
+        };
+        let mut t = MemTree::default();
+        for d in [
+            "/usr",
+            "/usr/lib",
+            "/etc",
+            "/srv",
+            "/srv/c",
+            "/srv/c/etc",
+            "/srv/c/usr",
+            "/srv/c/usr/lib",
+        ] {
+            t.insert(d.into(), Node::Dir);
+        }
+        t.insert("/usr/lib/os-release".into(), file(b"ID=memory\n", true));
+        t.insert(
+            "/etc/os-release".into(),
+            Node::Link("../usr/lib/os-release".into()),
+        );
+        t.insert("/etc/passwd-link".into(), Node::Link("/etc/passwd".into()));
+        t.insert("/usr/lib/big".into(), file(b"\x7fELF", false));
+        t.insert(
+            "/srv/c/etc/up".into(),
+            Node::Link("../../../usr/lib/os-release".into()),
+        );
+        t.insert("/loop".into(), Node::Link("loop".into()));
+        let fs = RootFs::memory(t);
+        assert!(fs.is_memory() && !fs.is_host_root());
+        assert_eq!(
+            fs.read_string_capped("/etc/os-release", 100).unwrap(),
+            "ID=memory\n"
+        );
+        assert!(fs.read_capped("/etc/os-release", 5).is_err(), "cap applies");
+        // A link to a host file names the image's own (missing) file.
+        let e = fs.read_capped("/etc/passwd-link", 100).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        // Only the head of a file not kept whole can be read.
+        let mut f = fs.open("/usr/lib/big").unwrap();
+        assert_eq!((f.len(), f.head(4096).unwrap()), (10, b"\x7fELF".to_vec()));
+        assert!(fs.open("/usr/lib/big").unwrap().load().is_err());
+        assert!(fs.is_file("/etc/os-release") && !fs.is_file("/etc"));
+        assert_eq!(fs.list_dir("/etc").unwrap().len(), 2);
+        assert!(matches!(fs.resolve("/loop"), Err(ResolveError::Loop)));
+        // A nested root clamps `..` at its own `/`.
+        let nested = fs.nested("/srv/c");
+        assert_eq!(
+            nested.resolve("/etc/up").unwrap(),
+            Path::new("/srv/c/usr/lib/os-release")
+        );
+        assert!(nested.read_capped("/etc/up", 100).is_err());
+        assert_eq!(nested.system_path(Path::new("/srv/c/etc/up")), "/etc/up");
+        assert_eq!(
+            fs.read_link_host(Path::new("/etc/os-release")).unwrap(),
+            Path::new("../usr/lib/os-release")
+        );
+    }
+
+    #[test]
     fn refuses_fifo_without_blocking() {
         let d = tempfile::tempdir().unwrap();
         let fifo = d.path().join("fifo");

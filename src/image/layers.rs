@@ -534,10 +534,12 @@ mod tests {
             ("opt/keep/y", T::Regular, b"y", ""),
             ("usr/bin/ls", T::Regular, b"\x7fELF-ls", ""),
             ("bin", T::Symlink, b"", "usr/bin"),
+            ("srv/data/deep/a", T::Regular, b"a", ""),
         ]);
         a.apply("l1", &lower[..]);
         let upper = tar_of(&[
             ("etc/.wh.old", T::Regular, b"", ""),
+            ("srv/.wh.data", T::Regular, b"", ""),
             ("opt/keep/new", T::Regular, b"n", ""),
             ("opt/keep/.wh..wh..opq", T::Regular, b"", ""),
             ("usr/bin/dir", T::Link, b"", "usr/bin/ls"),
@@ -548,6 +550,8 @@ mod tests {
         a.apply("l2", &upper[..]);
         let t = &a.tree;
         assert!(t.get("/etc/old").is_none(), "whiteout removes");
+        assert!(t.get("/srv/data").is_none() && t.get("/srv/data/deep/a").is_none());
+        assert!(matches!(t.get("/srv"), Some(Node::Dir)));
         assert_eq!(file_data(t, "/etc/status").as_deref(), Some(&b"db"[..]));
         assert!(
             t.get("/opt/keep/x").is_none(),
@@ -659,6 +663,44 @@ mod tests {
         assert!(matches!(a.tree.get("/b/status"), Some(Node::File(f)) if !f.complete));
         assert!(a.kept() <= 10_000);
         assert!(a.errors.iter().any(|e| e.error.contains("budget")));
+    }
+
+    /// A zstd frame of raw (stored) blocks: what a zstd encoder writes for incompressible data.
+    fn zstd_stored(data: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x28, 0xb5, 0x2f, 0xfd];
+        // Frame header: single segment, 4-byte content size, no checksum, no dictionary.
+        out.push(0xa0);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        let blocks: Vec<&[u8]> = data.chunks(128 << 10).collect();
+        for (i, b) in blocks.iter().enumerate() {
+            let last = u32::from(i + 1 == blocks.len());
+            let h = last | ((b.len() as u32) << 3);
+            out.extend_from_slice(&h.to_le_bytes()[..3]);
+            out.extend_from_slice(b);
+        }
+        out
+    }
+
+    #[test]
+    fn zstd_and_plain_layers() {
+        let limits = Limits::default();
+        let want = want_all();
+        let mut a = Applier::new(&limits, &want);
+        let body = vec![b'q'; 300_000];
+        let layer = tar_of(&[("var/status", T::Regular, &body, "")]);
+        a.apply("zst", &zstd_stored(&layer)[..]);
+        assert!(a.errors.is_empty(), "{:?}", a.errors);
+        assert_eq!(file_data(&a.tree, "/var/status"), Some(body));
+        a.apply(
+            "plain",
+            &tar_of(&[("var/status", T::Regular, b"new", "")])[..],
+        );
+        assert_eq!(
+            file_data(&a.tree, "/var/status").as_deref(),
+            Some(&b"new"[..])
+        );
+        // The replaced file's bytes are given back to the budget.
+        assert_eq!(a.kept(), 3);
     }
 
     #[test]

@@ -101,6 +101,7 @@ impl Source {
                 path.display()
             )));
         }
+        (&f).seek(SeekFrom::Start(0)).map_err(io_err)?;
         let mut ar = tar::Archive::new(f);
         let mut members = HashMap::new();
         let entries = ar.entries_with_seek().map_err(io_err)?;

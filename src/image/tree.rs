@@ -97,7 +97,7 @@ impl MemTree {
         let mut gone = Vec::new();
         match (self.nodes.get(&path), &node) {
             (Some(Node::Dir), Node::Dir) => return gone,
-            (Some(Node::Dir), _) => gone = self.remove_below(&path, |_| true),
+            (Some(Node::Dir), _) => gone = self.remove_below(&path, |_| false),
             _ => {}
         }
         if let Some(old) = self.nodes.insert(path, node) {
@@ -108,7 +108,7 @@ impl MemTree {
 
     /// Remove `path` and everything below it; returns the removed nodes.
     pub fn remove(&mut self, path: &str) -> Vec<Node> {
-        let mut gone = self.remove_below(path, |_| true);
+        let mut gone = self.remove_below(path, |_| false);
         if path != "/" {
             if let Some(n) = self.nodes.remove(path) {
                 gone.push(n);
