@@ -233,6 +233,22 @@ fn docker_archive_with_an_oci_layout_inside() {
     );
 }
 
+/// `podman save --format oci-archive`: the layout alone in a tar.
+#[test]
+fn oci_archive_is_the_layout_in_a_tar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("oci.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    b.append_dir_all(".", oci()).unwrap();
+    b.into_inner().unwrap().flush().unwrap();
+    let r = scan_json(&["--image", arg(&path)]);
+    let i = &r["scan"]["image"];
+    assert_eq!(i["format"], "oci-archive");
+    assert_eq!(i["digest"].as_str(), Some(manifest_of(&oci()).0.as_str()));
+    assert_eq!(i["tags"], serde_json::json!(["1.0", TAG]));
+    assert!(located_at(&r, "/var/lib/dpkg/status").is_some());
+}
+
 #[test]
 fn output_is_byte_identical_across_runs() {
     for image in [oci(), fixtures().join("image/docker-save.tar")] {

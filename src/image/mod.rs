@@ -67,6 +67,15 @@ enum Member {
 /// `a/./b` and `./a` as `a/b`; `None` when a component climbs with `..` or the name is
 /// absolute.
 fn clean(name: &str) -> Option<String> {
+    if name.starts_with('/') || name.split('/').any(|c| c == "..") {
+        return None;
+    }
+    lexical(name)
+}
+
+/// A member link's target, `..` taken lexically inside the archive; `None` when it climbs
+/// above the archive's top or is absolute.
+fn lexical(name: &str) -> Option<String> {
     if name.starts_with('/') {
         return None;
     }
@@ -74,7 +83,9 @@ fn clean(name: &str) -> Option<String> {
     for c in name.split('/') {
         match c {
             "" | "." => {}
-            ".." => return None,
+            ".." => {
+                out.pop()?;
+            }
             c => out.push(c),
         }
     }
@@ -172,7 +183,7 @@ impl Source {
             match members.get(&name) {
                 Some(Member::File { offset, size }) => return Ok((*offset, *size)),
                 Some(Member::Link(t)) => {
-                    name = clean(t).ok_or_else(|| io::Error::other("link leaves the archive"))?
+                    name = lexical(t).ok_or_else(|| io::Error::other("link leaves the archive"))?
                 }
                 None => {
                     return Err(io::Error::new(
@@ -620,6 +631,8 @@ mod tests {
             Some("blobs/sha256/ab")
         );
         assert_eq!(clean("../x"), None);
+        assert_eq!(lexical("id/../a.tar").as_deref(), Some("a.tar"));
+        assert_eq!(lexical("id/../../a.tar"), None);
         assert_eq!(clean("/etc/passwd"), None);
         assert_eq!(
             blob_name("sha256:00ff").as_deref(),
@@ -634,5 +647,28 @@ mod tests {
         assert!(!wanted_path("/usr/share/zoneinfo/UTC"));
         assert!(wanted_head(b"\x7fELF\x02\x01\x01"));
         assert!(!wanted_head(b"#!/bin/sh\n"));
+    }
+
+    /// `docker save` before 25 stores a repeated layer as a link to the first copy.
+    #[test]
+    fn archive_member_links_resolve_inside_the_archive() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(5);
+        h.set_mode(0o644);
+        b.append_data(&mut h, "a.tar", &b"layer"[..]).unwrap();
+        for (name, target) in [("id/layer.tar", "../a.tar"), ("evil/layer.tar", "../../x")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, name, target).unwrap();
+        }
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), b.into_inner().unwrap()).unwrap();
+        let src = Source::open(tmp.path()).unwrap();
+        assert_eq!(src.read_small("id/layer.tar").unwrap(), b"layer");
+        assert_eq!(src.read_small("./a.tar").unwrap(), b"layer");
+        assert!(src.read_small("evil/layer.tar").is_err());
+        assert!(src.read_small("missing").is_err());
     }
 }
