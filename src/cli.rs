@@ -188,6 +188,15 @@ pub struct ScanInput {
     /// Default: `/`, unless only `--input` files are given.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Scan a container image as the root: an OCI image layout directory or a `docker save` /
+    /// `podman save` archive.
+    ///
+    /// Nothing is unpacked to disk: the layers are applied in memory in order (whiteouts, hard
+    /// links and symlinks as a runtime would), and the report's paths are the image's own.
+    /// The image's digest, tags, layers and OS/architecture are in `scan.image`. PATHs limit
+    /// the walk to paths of the image.
+    #[arg(long, value_name = "PATH", conflicts_with = "root")]
+    pub image: Option<PathBuf>,
     /// Read components from FILE too (repeatable): a CycloneDX or SPDX JSON SBOM from another
     /// tool, or a CSV asset inventory (columns such as asset, hostname, kind, vendor,
     /// manufacturer, product, model, version, serial, count, cost; names matched loosely).
@@ -302,9 +311,12 @@ impl ScanArgs {
 impl ScanInput {
     /// Validate into a [`ScanConfig`].
     pub fn to_config(&self) -> Result<ScanConfig> {
-        let filesystem = self.inputs.is_empty() || self.root.is_some() || !self.paths.is_empty();
+        let filesystem = self.inputs.is_empty()
+            || self.root.is_some()
+            || self.image.is_some()
+            || !self.paths.is_empty();
         let root = self.root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let host_root = root == std::path::Path::new("/");
+        let host_root = root == std::path::Path::new("/") && self.image.is_none();
         let one_fs = if self.cross_file_systems {
             false
         } else {
@@ -346,6 +358,7 @@ impl ScanInput {
             },
             inputs: self.inputs.clone(),
             filesystem,
+            image: self.image.clone(),
         })
     }
 }
@@ -624,6 +637,26 @@ mod tests {
 
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(args).unwrap()
+    }
+
+    #[test]
+    fn scan_image() {
+        let Command::Scan(a) = parse(&["sovscan", "scan", "--image", "img.tar", "usr"]).command
+        else {
+            panic!()
+        };
+        let c = a.to_config().unwrap();
+        assert_eq!(c.image, Some(PathBuf::from("img.tar")));
+        assert!(c.filesystem);
+        // PATHs are the image's paths, and the scanning machine's hardware is not inventoried.
+        assert_eq!(c.paths, vec!["/usr"]);
+        assert!(!c.hardware);
+        let only_inputs = ["sovscan", "scan", "--image", "i", "--input", "x.csv"];
+        let Command::Scan(a) = parse(&only_inputs).command else {
+            panic!()
+        };
+        assert!(a.to_config().unwrap().filesystem);
+        assert!(Cli::try_parse_from(["sovscan", "scan", "--image", "i", "--root", "/r"]).is_err());
     }
 
     #[test]

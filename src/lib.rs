@@ -17,6 +17,7 @@ pub mod diag;
 pub mod diff;
 pub mod error;
 pub mod explain;
+pub mod image;
 pub mod input;
 pub mod merge;
 pub mod model;

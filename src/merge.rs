@@ -198,6 +198,7 @@ impl Merger {
                 roots: Vec::new(),
                 home: self.home.flatten(),
                 options: ScanOptions::default(),
+                image: None,
             },
             summary: Summary::default(),
             components,

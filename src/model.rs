@@ -416,6 +416,8 @@ pub enum RootKind {
     Lxd,
     /// A systemd-nspawn machine (`/var/lib/machines/<name>`).
     Nspawn,
+    /// A container image given with `--image`, read into memory (the scanned root).
+    Image,
 }
 
 impl RootKind {
@@ -430,6 +432,7 @@ impl RootKind {
             RootKind::Lxc => "lxc",
             RootKind::Lxd => "lxd",
             RootKind::Nspawn => "systemd-nspawn",
+            RootKind::Image => "image",
         }
     }
 }
@@ -527,6 +530,51 @@ pub struct ScanInfo {
     /// Options.
     #[serde(default)]
     pub options: ScanOptions,
+    /// The container image scanned (`--image`), when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageInfo>,
+}
+
+/// A container image scanned as the root (`--image`), see [`crate::image`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// The image path as given.
+    pub source: String,
+    /// `oci-layout` (a directory), `oci-archive` (a layout in a tar) or `docker-archive`
+    /// (`docker save`, `podman save`).
+    pub format: String,
+    /// The manifest digest (`sha256:…`), when the image has an OCI manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The config digest (docker's image id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// Tags and references (`RepoTags`, `org.opencontainers.image.ref.name`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Operating system from the config (`linux`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// CPU architecture from the config (`amd64`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// Architecture variant from the config (`v8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The layers, bottom first, as applied.
+    #[serde(default)]
+    pub layers: Vec<ImageLayer>,
+}
+
+/// One layer of an [`ImageInfo`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageLayer {
+    /// Digest of the blob as stored (`sha256:…`; for a legacy `layer.tar`, its own hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Size of the blob as stored, when it was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// Counts over the components.

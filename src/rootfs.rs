@@ -6,13 +6,20 @@
 //! Files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked to be regular after opening, so a
 //! FIFO or device swapped in between walk and read can neither block nor be read.
 //!
+//! A root is backed by a host directory or by the in-memory tree of a container image
+//! ([`RootFs::memory`], see [`crate::image`]). Both are read through the same methods; for a
+//! memory root, "host paths" are paths of the tree (never looked up on the host), so a path
+//! from one can never reach a file of the machine running the scan.
+//!
 //! This module does not walk; see [`crate::walk`].
 
+use crate::image::tree::{MemFile, MemTree, Node};
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component as PathComponent, Path, PathBuf};
+use std::sync::Arc;
 
 /// Symlinks followed in one resolution before it is called a loop (Linux uses 40).
 pub const MAX_SYMLINK_HOPS: usize = 40;
@@ -31,18 +38,35 @@ pub enum ResolveError {
     Io(#[from] io::Error),
 }
 
-/// A root directory on the host, seen as `/` of the scanned system.
-#[derive(Debug, Clone)]
+/// A root directory on the host (or an image's tree in memory), seen as `/` of the scanned
+/// system.
+#[derive(Clone)]
 pub struct RootFs {
+    /// The host directory that is `/`; for a memory root, the tree path that is `/` (the tree's
+    /// own `/`, or a nested root's directory in it).
     host_root: PathBuf,
+    /// The image's tree, for a memory root.
+    tree: Option<Arc<MemTree>>,
 }
 
-/// File contents: read into memory when small, memory-mapped when large.
+impl std::fmt::Debug for RootFs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootFs")
+            .field("host_root", &self.host_root)
+            .field("memory_nodes", &self.tree.as_ref().map(|t| t.len()))
+            .finish()
+    }
+}
+
+/// File contents: read into memory when small, memory-mapped when large, shared when the file
+/// lives in an image's tree.
 pub enum Bytes {
     /// Read into a buffer.
     Owned(Vec<u8>),
     /// Memory-mapped.
     Mapped(memmap2::Mmap),
+    /// Held by an in-memory tree.
+    Shared(Arc<[u8]>),
 }
 
 impl std::ops::Deref for Bytes {
@@ -51,7 +75,103 @@ impl std::ops::Deref for Bytes {
         match self {
             Bytes::Owned(v) => v,
             Bytes::Mapped(m) => m,
+            Bytes::Shared(a) => a,
         }
+    }
+}
+
+/// What a path is, without following a final link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link, with its target.
+    Link(PathBuf),
+    /// A FIFO, socket or device.
+    Other,
+}
+
+/// Why a memory file cannot be read whole.
+const NOT_KEPT: &str = "contents not kept in memory for this image (no collector reads such a                         file whole, or it was over a memory cap)";
+
+/// A regular file opened for reading: on the host, or in an image's tree.
+pub enum Opened {
+    /// A host file and its metadata.
+    Disk(File, Metadata),
+    /// A file of an image's tree.
+    Memory(MemFile),
+}
+
+impl Opened {
+    /// Size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Opened::Disk(_, md) => md.len(),
+            Opened::Memory(m) => m.size,
+        }
+    }
+
+    /// True for an empty file.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first `n` bytes (fewer if the file is shorter; for a memory file, what was kept of
+    /// its head).
+    pub fn head(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        match self {
+            Opened::Disk(f, _) => read_head(f, n),
+            Opened::Memory(m) => Ok(m.data[..m.data.len().min(n)].to_vec()),
+        }
+    }
+
+    /// The whole file, refusing files larger than `cap`.
+    pub fn read_capped(self, cap: u64) -> io::Result<Vec<u8>> {
+        match self {
+            Opened::Disk(f, md) => read_file_capped(f, &md, cap),
+            Opened::Memory(m) => {
+                if m.size > cap {
+                    return Err(io::Error::other(format!(
+                        "file is {} bytes, over the {} byte limit",
+                        m.size, cap
+                    )));
+                }
+                Ok(whole(&m)?.to_vec())
+            }
+        }
+    }
+
+    /// The whole file (read, memory-mapped or shared).
+    pub fn load(self) -> io::Result<Bytes> {
+        match self {
+            Opened::Disk(f, md) => load(&f, &md),
+            Opened::Memory(m) => Ok(Bytes::Shared(Arc::clone(whole(&m)?))),
+        }
+    }
+
+    /// A stream of the whole file.
+    pub fn reader(self) -> io::Result<Box<dyn Read + Send>> {
+        match self {
+            Opened::Disk(f, _) => Ok(Box::new(f)),
+            Opened::Memory(m) => Ok(Box::new(io::Cursor::new(Arc::clone(whole(&m)?)))),
+        }
+    }
+}
+
+fn whole(m: &MemFile) -> io::Result<&Arc<[u8]>> {
+    if m.complete {
+        Ok(&m.data)
+    } else {
+        Err(io::Error::other(NOT_KEPT))
+    }
+}
+
+fn loop_err(e: ResolveError) -> io::Error {
+    match e {
+        ResolveError::Io(e) => e,
+        ResolveError::Loop => io::Error::other("symlink loop"),
     }
 }
 
@@ -65,7 +185,80 @@ impl RootFs {
             std::env::current_dir()?.join(host_root)
         };
         let host_root = host_root.canonicalize()?;
-        Ok(RootFs { host_root })
+        Ok(RootFs {
+            host_root,
+            tree: None,
+        })
+    }
+
+    /// A root backed by an image's in-memory tree (see [`crate::image`]).
+    pub fn memory(tree: MemTree) -> Self {
+        RootFs {
+            host_root: PathBuf::from("/"),
+            tree: Some(Arc::new(tree)),
+        }
+    }
+
+    /// True for a root backed by an in-memory tree: its paths are not host paths, so nothing
+    /// may run on them outside these methods (no external tool, no `std::fs`).
+    pub fn is_memory(&self) -> bool {
+        self.tree.is_some()
+    }
+
+    /// The tree of a memory root.
+    pub fn memory_tree(&self) -> Option<&MemTree> {
+        self.tree.as_deref()
+    }
+
+    fn node(&self, host: &Path) -> Option<&Node> {
+        let tree = self.tree.as_deref()?;
+        tree.get(host.to_str()?)
+    }
+
+    /// What a host path (as returned by [`RootFs::resolve`] or [`RootFs::join`], or found by
+    /// the walk) is, without following a final link.
+    pub fn kind_host(&self, host: &Path) -> io::Result<Kind> {
+        if self.tree.is_some() {
+            return match self.node(host) {
+                Some(Node::Dir) => Ok(Kind::Dir),
+                Some(Node::File(_)) => Ok(Kind::File),
+                Some(Node::Link(t)) => Ok(Kind::Link(PathBuf::from(t))),
+                Some(Node::Special(_)) => Ok(Kind::Other),
+                None => Err(io::Error::new(io::ErrorKind::NotFound, "not in the image")),
+            };
+        }
+        let md = std::fs::symlink_metadata(host)?;
+        let ft = md.file_type();
+        Ok(if ft.is_symlink() {
+            Kind::Link(std::fs::read_link(host)?)
+        } else if ft.is_dir() {
+            Kind::Dir
+        } else if ft.is_file() {
+            Kind::File
+        } else {
+            Kind::Other
+        })
+    }
+
+    /// The target of the symbolic link at a host path.
+    pub fn read_link_host(&self, host: &Path) -> io::Result<PathBuf> {
+        match self.kind_host(host)? {
+            Kind::Link(t) => Ok(t),
+            _ => Err(io::Error::other("not a symbolic link")),
+        }
+    }
+
+    /// Open the regular file at a host path (a final link is not followed; FIFOs and devices
+    /// are refused without blocking).
+    pub fn open_host(&self, host: &Path) -> io::Result<Opened> {
+        if self.tree.is_some() {
+            return match self.node(host) {
+                Some(Node::File(f)) => Ok(Opened::Memory(f.clone())),
+                Some(_) => Err(io::Error::other("not a regular file")),
+                None => Err(io::Error::new(io::ErrorKind::NotFound, "not in the image")),
+            };
+        }
+        open_regular(host).map(|(f, md)| Opened::Disk(f, md))
     }
 
     /// A nested root at system path `system` of this root (a chroot or container layer found
@@ -74,6 +267,7 @@ impl RootFs {
     pub fn nested(&self, system: &str) -> RootFs {
         RootFs {
             host_root: self.join(system),
+            tree: self.tree.clone(),
         }
     }
 
@@ -84,7 +278,7 @@ impl RootFs {
 
     /// True when the root is the host's own `/`.
     pub fn is_host_root(&self) -> bool {
-        self.host_root == Path::new("/")
+        self.tree.is_none() && self.host_root == Path::new("/")
     }
 
     /// The system path (`/usr/bin/ls`) of a host path under the root, lossily as UTF-8.
@@ -132,20 +326,19 @@ impl RootFs {
                 candidate.push(std::ffi::OsStr::from_bytes(c));
             }
             candidate.push(std::ffi::OsStr::from_bytes(&comp));
-            let md = match std::fs::symlink_metadata(&candidate) {
-                Ok(m) => m,
+            let kind = match self.kind_host(&candidate) {
+                Ok(k) => k,
                 Err(e) if e.kind() == io::ErrorKind::NotFound && pending.is_empty() => {
                     cur.push(comp);
                     break;
                 }
                 Err(e) => return Err(e.into()),
             };
-            if md.file_type().is_symlink() {
+            if let Kind::Link(target) = kind {
                 hops += 1;
                 if hops > MAX_SYMLINK_HOPS {
                     return Err(ResolveError::Loop);
                 }
-                let target = std::fs::read_link(&candidate)?;
                 let t = target.as_os_str().as_bytes();
                 if t.starts_with(b"/") {
                     cur.clear();
@@ -191,18 +384,26 @@ impl RootFs {
 
     /// Open a regular file by system path, resolving links inside the root. Refuses anything
     /// that is not a regular file without blocking on it.
-    pub fn open(&self, system: &str) -> io::Result<(File, Metadata)> {
-        let host = self.resolve(system).map_err(|e| match e {
-            ResolveError::Io(e) => e,
-            ResolveError::Loop => io::Error::other("symlink loop"),
-        })?;
-        open_regular(&host)
+    pub fn open(&self, system: &str) -> io::Result<Opened> {
+        let host = self.resolve(system).map_err(loop_err)?;
+        self.open_host(&host)
     }
 
     /// Read a whole small file (at most `cap` bytes, else an error) by system path.
     pub fn read_capped(&self, system: &str, cap: u64) -> io::Result<Vec<u8>> {
-        let (f, md) = self.open(system)?;
-        read_file_capped(f, &md, cap)
+        self.open(system)?.read_capped(cap)
+    }
+
+    /// The whole file at a system path (read, mapped or shared), refusing one over `cap`.
+    pub fn load(&self, system: &str, cap: u64) -> io::Result<Bytes> {
+        let f = self.open(system)?;
+        if f.len() > cap {
+            return Err(io::Error::other(format!(
+                "{} bytes, over the {cap} byte limit",
+                f.len()
+            )));
+        }
+        f.load()
     }
 
     /// Read a whole small text file by system path, lossily as UTF-8.
@@ -216,15 +417,23 @@ impl RootFs {
 
     /// True when a system path exists (after resolution) as a regular file.
     pub fn is_file(&self, system: &str) -> bool {
-        self.resolve(system).map(|p| p.is_file()).unwrap_or(false)
+        self.resolve(system).is_ok_and(|p| match self.tree {
+            Some(_) => matches!(self.node(&p), Some(Node::File(_))),
+            None => p.is_file(),
+        })
     }
 
     /// Names in a directory (system path), sorted; empty when it does not exist.
     pub fn list_dir(&self, system: &str) -> io::Result<Vec<std::ffi::OsString>> {
-        let host = self.resolve(system).map_err(|e| match e {
-            ResolveError::Io(e) => e,
-            ResolveError::Loop => io::Error::other("symlink loop"),
-        })?;
+        let host = self.resolve(system).map_err(loop_err)?;
+        if let Some(tree) = self.tree.as_deref() {
+            let key = host.to_str().unwrap_or("");
+            return match tree.get(key) {
+                Some(Node::Dir) => Ok(tree.children(key).into_iter().map(Into::into).collect()),
+                Some(_) => Err(io::Error::other("not a directory")),
+                None => Err(io::Error::new(io::ErrorKind::NotFound, "not in the image")),
+            };
+        }
         let mut names = Vec::new();
         for entry in std::fs::read_dir(host)? {
             names.push(entry?.file_name());
@@ -342,6 +551,72 @@ mod tests {
     }
 
     #[test]
+    fn memory_root_resolves_and_reads_inside_its_tree() {
+        use crate::image::tree::{MemFile, MemTree, Node};
+        let file = |b: &[u8], complete: bool| {
+            Node::File(MemFile {
+                size: 10,
+                data: Arc::from(b),
+                complete,
+            })
+        };
+        let mut t = MemTree::default();
+        for d in [
+            "/usr",
+            "/usr/lib",
+            "/etc",
+            "/srv",
+            "/srv/c",
+            "/srv/c/etc",
+            "/srv/c/usr",
+            "/srv/c/usr/lib",
+        ] {
+            t.insert(d.into(), Node::Dir);
+        }
+        t.insert("/usr/lib/os-release".into(), file(b"ID=memory\n", true));
+        t.insert(
+            "/etc/os-release".into(),
+            Node::Link("../usr/lib/os-release".into()),
+        );
+        t.insert("/etc/passwd-link".into(), Node::Link("/etc/passwd".into()));
+        t.insert("/usr/lib/big".into(), file(b"\x7fELF", false));
+        t.insert(
+            "/srv/c/etc/up".into(),
+            Node::Link("../../../usr/lib/os-release".into()),
+        );
+        t.insert("/loop".into(), Node::Link("loop".into()));
+        let fs = RootFs::memory(t);
+        assert!(fs.is_memory() && !fs.is_host_root());
+        assert_eq!(
+            fs.read_string_capped("/etc/os-release", 100).unwrap(),
+            "ID=memory\n"
+        );
+        assert!(fs.read_capped("/etc/os-release", 5).is_err(), "cap applies");
+        // A link to a host file names the image's own (missing) file.
+        let e = fs.read_capped("/etc/passwd-link", 100).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        // Only the head of a file not kept whole can be read.
+        let mut f = fs.open("/usr/lib/big").unwrap();
+        assert_eq!((f.len(), f.head(4096).unwrap()), (10, b"\x7fELF".to_vec()));
+        assert!(fs.open("/usr/lib/big").unwrap().load().is_err());
+        assert!(fs.is_file("/etc/os-release") && !fs.is_file("/etc"));
+        assert_eq!(fs.list_dir("/etc").unwrap().len(), 2);
+        assert!(matches!(fs.resolve("/loop"), Err(ResolveError::Loop)));
+        // A nested root clamps `..` at its own `/`.
+        let nested = fs.nested("/srv/c");
+        assert_eq!(
+            nested.resolve("/etc/up").unwrap(),
+            Path::new("/srv/c/usr/lib/os-release")
+        );
+        assert!(nested.read_capped("/etc/up", 100).is_err());
+        assert_eq!(nested.system_path(Path::new("/srv/c/etc/up")), "/etc/up");
+        assert_eq!(
+            fs.read_link_host(Path::new("/etc/os-release")).unwrap(),
+            Path::new("../usr/lib/os-release")
+        );
+    }
+
+    #[test]
     fn refuses_fifo_without_blocking() {
         let d = tempfile::tempdir().unwrap();
         let fifo = d.path().join("fifo");
@@ -352,5 +627,6 @@ mod tests {
         assert_eq!(rc, 0);
         let fs = RootFs::new(d.path()).unwrap();
         assert!(fs.open("/fifo").is_err());
+        assert_eq!(fs.kind_host(&fifo).unwrap(), Kind::Other);
     }
 }

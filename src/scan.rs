@@ -13,7 +13,7 @@ use crate::collectors::{
 use crate::model::{
     Report, RulesInfo, ScanError, ScanInfo, ScanOptions, Summary, ToolInfo, SCHEMA,
 };
-use crate::rootfs::{open_regular, read_head, RootFs};
+use crate::rootfs::RootFs;
 use crate::roots::{self, Roots};
 use crate::rules::RuleDb;
 use crate::walk::{self, Entry, WalkConfig};
@@ -48,6 +48,9 @@ pub struct ScanConfig {
     pub inputs: Vec<PathBuf>,
     /// Whether to walk the filesystem at all (false: inputs only).
     pub filesystem: bool,
+    /// A container image (OCI layout or `docker save` archive) scanned as the root instead of
+    /// `root`, read into memory ([`crate::image`]).
+    pub image: Option<PathBuf>,
 }
 
 /// Called with (files done, files total) as the file phase progresses.
@@ -61,10 +64,19 @@ pub fn scan(
 ) -> crate::Result<Report> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let root = RootFs::new(&cfg.root).map_err(|source| crate::Error::Io {
-        path: cfg.root.clone(),
-        source,
-    })?;
+    let (root, mut image) = match &cfg.image {
+        Some(p) => {
+            let img = crate::image::open(p, &crate::image::Limits::default())?;
+            (RootFs::memory(img.tree), Some((img.info, img.errors)))
+        }
+        None => (
+            RootFs::new(&cfg.root).map_err(|source| crate::Error::Io {
+                path: cfg.root.clone(),
+                source,
+            })?,
+            None,
+        ),
+    };
     let home = cfg
         .home
         .as_deref()
@@ -194,6 +206,13 @@ pub fn scan(
     for input in &cfg.inputs {
         collected.extend(crate::input::load(input)?);
     }
+    let mut root_list = root_list;
+    if let Some((_, errors)) = &mut image {
+        collected.errors.append(errors);
+        if let Some(r) = root_list.first_mut() {
+            r.kind = crate::model::RootKind::Image;
+        }
+    }
 
     let attributor = Attributor::new(db, home);
     let mut components = collected.components;
@@ -234,6 +253,7 @@ pub fn scan(
             roots: roots(cfg),
             home: cfg.home.clone(),
             options,
+            image: image.map(|(info, _)| info),
         },
         summary: Summary::default(),
         components,
@@ -303,8 +323,8 @@ fn deep_scan(d: &crate::deep::DeepScan, cand: &Candidate<'_>, out: &mut Collecte
     else {
         return;
     };
-    let file = match open_regular(cand.host) {
-        Ok((f, _)) => f,
+    let file = match cand.open().and_then(crate::rootfs::Opened::reader) {
+        Ok(f) => f,
         Err(e) => {
             out.errors.push(ScanError::new(
                 cand.path,
@@ -363,6 +383,7 @@ fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> 
                         &Candidate {
                             path: f.inner,
                             host: &f.entry.host,
+                            fs: ctxs[f.root].root,
                             size: f.entry.size(),
                             head: &[],
                             owner: None,
@@ -404,7 +425,7 @@ fn ownership_outside_paths(
                 continue;
             }
             let Ok(host) = root.resolve(p) else { continue };
-            let Ok((_, md)) = open_regular(&host) else {
+            let Ok(file) = root.open_host(&host) else {
                 continue;
             };
             let got = run(
@@ -412,7 +433,8 @@ fn ownership_outside_paths(
                 &Candidate {
                     path: p,
                     host: &host,
-                    size: md.len(),
+                    fs: root,
+                    size: file.len(),
                     head: &[],
                     owner: None,
                 },
@@ -487,6 +509,7 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
             let cand = Candidate {
                 path,
                 host: &e.host,
+                fs: ctx.root,
                 size,
                 head: &[],
                 owner,
@@ -497,8 +520,10 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
     if owner.is_some_and(|o| !opens_owned(o, path)) {
         return out;
     }
-    let opened = open_regular(&e.host)
-        .and_then(|(mut f, md)| read_head(&mut f, HEAD_LEN).map(|h| (h, md.len())));
+    let opened = ctx
+        .root
+        .open_host(&e.host)
+        .and_then(|mut f| f.head(HEAD_LEN).map(|h| (h, f.len())));
     let (head, size) = match opened {
         Ok(x) => x,
         Err(err) => {
@@ -516,6 +541,7 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
         let cand = Candidate {
             path,
             host: &e.host,
+            fs: ctx.root,
             size,
             head: &head,
             owner,

@@ -7,9 +7,13 @@
 //! opened. `/proc`, `/sys`, `/dev` and `/run` under the root are pruned, as are `--exclude`
 //! globs; `--one-file-system` keeps to the filesystem of each starting directory.
 //!
+//! A memory root (a container image, see [`crate::image`]) is walked over its tree instead, with
+//! the same pruning, exclusions and entries; its files carry their sizes.
+//!
 //! The walk is sequential and cheap (directory reads and `lstat` only); the per-file work that
 //! follows runs on rayon. Memory is one small entry per regular file.
 
+use crate::image::tree::{MemTree, Node};
 use crate::model::ScanError;
 use crate::rootfs::{ResolveError, RootFs};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -33,16 +37,21 @@ pub struct WalkConfig {
 /// A regular file found by the walk.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// Host path (open with [`crate::rootfs::open_regular`]).
+    /// Host path (open with [`RootFs::open_host`]; for a memory root, its path in the tree).
     pub host: PathBuf,
     /// System path.
     pub path: String,
+    /// Size, when the walk knows it without a `stat` (files of a memory root).
+    pub known_size: Option<u64>,
 }
 
 impl Entry {
     /// Size from `lstat`, asked only when a collector needs it (most files a package owns
     /// are never looked at, so the walk does not stat them).
     pub fn size(&self) -> u64 {
+        if let Some(n) = self.known_size {
+            return n;
+        }
         std::fs::symlink_metadata(&self.host)
             .map(|m| m.len())
             .unwrap_or(0)
@@ -82,6 +91,9 @@ pub fn exclude_set(globs: &[String]) -> crate::Result<GlobSet> {
 
 /// Walk the configured paths of `root`. Never fails: problems become error entries.
 pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
+    if let Some(tree) = root.memory_tree() {
+        return walk_memory(root, tree, cfg, exclude);
+    }
     let mut out = Walked::default();
     let paths = if cfg.paths.is_empty() {
         vec!["/".to_owned()]
@@ -150,11 +162,13 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
                 out.files.push(Entry {
                     host: entry.into_path(),
                     path: sys,
+                    known_size: None,
                 });
             } else if ft.is_symlink() {
                 out.links.push(Entry {
                     host: entry.into_path(),
                     path: sys,
+                    known_size: None,
                 });
             } else if ft.is_fifo() {
                 out.errors
@@ -175,6 +189,73 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
     out
 }
 
+/// Walk a memory root's tree: the same pruning and exclusions as on disk; links are listed,
+/// never followed; special files are errors.
+fn walk_memory(root: &RootFs, tree: &MemTree, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
+    let mut out = Walked::default();
+    let paths = if cfg.paths.is_empty() {
+        vec!["/".to_owned()]
+    } else {
+        cfg.paths.clone()
+    };
+    for start in &paths {
+        let top = match root.resolve(start) {
+            Ok(p) if tree.get(&p.to_string_lossy()).is_some() => p.to_string_lossy().into_owned(),
+            Ok(_) => {
+                out.errors.push(ScanError::new(
+                    start,
+                    "path does not exist in the scanned root",
+                ));
+                continue;
+            }
+            Err(e) => {
+                out.errors
+                    .push(ScanError::new(start, format!("cannot resolve: {e}")));
+                continue;
+            }
+        };
+        let under = if top == "/" {
+            "/".to_owned()
+        } else {
+            format!("{top}/")
+        };
+        // Directories pruned or excluded, as `dir/` prefixes (few: checked linearly).
+        let mut skipped: Vec<String> = Vec::new();
+        for (key, node) in tree.iter() {
+            if key != top && !key.starts_with(&under) {
+                continue;
+            }
+            if skipped.iter().any(|p| key.starts_with(p.as_str())) {
+                continue;
+            }
+            let host = std::path::Path::new(key);
+            let sys = root.system_path(host);
+            let is_dir = matches!(node, Node::Dir);
+            if (is_dir && PRUNED.contains(&sys.as_str())) || exclude.is_match(&sys) {
+                if is_dir {
+                    skipped.push(format!("{key}/"));
+                }
+                continue;
+            }
+            let entry = |size| Entry {
+                host: host.to_path_buf(),
+                path: sys.clone(),
+                known_size: size,
+            };
+            match node {
+                Node::Dir => {}
+                Node::File(f) => out.files.push(entry(Some(f.size))),
+                Node::Link(_) => out.links.push(entry(None)),
+                Node::Special(what) => out.errors.push(ScanError::new(
+                    &sys,
+                    format!("{what}: not a regular file, not opened"),
+                )),
+            }
+        }
+    }
+    out
+}
+
 /// Report a symlink that loops, whose relative target climbs out of the root, or whose
 /// absolute target does not exist inside the root (on the host it would name a file outside the
 /// scanned tree). Never follows it.
@@ -187,7 +268,7 @@ pub fn check_link(
     host: &std::path::Path,
     errors: &mut Vec<ScanError>,
 ) {
-    let Ok(target) = std::fs::read_link(host) else {
+    let Ok(target) = root.read_link_host(host) else {
         return;
     };
     if root.link_escapes(sys, &target) {
@@ -206,7 +287,7 @@ pub fn check_link(
             return;
         }
         Err(ResolveError::Io(_)) => true,
-        Ok(p) => std::fs::symlink_metadata(&p).is_err(),
+        Ok(p) => root.kind_host(&p).is_err(),
     };
     if dangling && target.is_absolute() {
         errors.push(ScanError::new(

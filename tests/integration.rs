@@ -9,6 +9,7 @@ mod firmware;
 mod golang;
 mod hardware;
 mod hostile;
+mod image;
 mod inputs;
 mod java;
 mod merge;

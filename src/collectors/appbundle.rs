@@ -73,22 +73,18 @@ impl Collector for AppBundle {
         if let (Some(app), Some(exe)) =
             (out.components.first_mut(), main_executable(&bytes, c.path))
         {
-            if let Ok(host) = ctx.root.resolve(&exe) {
-                if let Ok(bin) = crate::rootfs::open_regular(&host)
-                    .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-                {
-                    let m = macho::parse(&bin, &exe);
-                    if let Some(b) = m.components.first() {
-                        for e in b.evidence.iter().filter(|e| is_signature_evidence(e.kind)) {
-                            app.evidence.push(e.clone());
-                        }
-                        for (k, v) in b
-                            .properties
-                            .iter()
-                            .filter(|(k, _)| is_signature_property(k))
-                        {
-                            app.properties.insert(k.clone(), v.clone());
-                        }
+            if let Ok(bin) = ctx.root.open(&exe).and_then(crate::rootfs::Opened::load) {
+                let m = macho::parse(&bin, &exe);
+                if let Some(b) = m.components.first() {
+                    for e in b.evidence.iter().filter(|e| is_signature_evidence(e.kind)) {
+                        app.evidence.push(e.clone());
+                    }
+                    for (k, v) in b
+                        .properties
+                        .iter()
+                        .filter(|(k, _)| is_signature_property(k))
+                    {
+                        app.properties.insert(k.clone(), v.clone());
                     }
                 }
             }

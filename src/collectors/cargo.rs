@@ -51,7 +51,8 @@ impl Collector for Cargo {
         let dir = c.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
         let manifest = format!("{dir}/Cargo.toml");
         let mut fallback_reason = None;
-        if ctx.root.is_file(&manifest) {
+        // `cargo metadata` runs on host files only: an image's tree is in memory.
+        if !ctx.root.is_memory() && ctx.root.is_file(&manifest) {
             if let Some(host_manifest) = c.host.parent().map(|d| d.join("Cargo.toml")) {
                 match metadata(&host_manifest, c.path) {
                     Ok(out) => return out,

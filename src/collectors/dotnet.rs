@@ -141,9 +141,7 @@ fn nupkg(c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
     if has_nuspec || c.size > NUPKG_CAP {
         return Collected::default();
     }
-    let bytes = match crate::rootfs::open_regular(c.host)
-        .and_then(|(f, md)| crate::rootfs::load(&f, &md))
-    {
+    let bytes = match c.open().and_then(crate::rootfs::Opened::load) {
         Ok(b) => b,
         Err(e) => return Collected::error(c.path, format!("cannot read: {e}")),
     };

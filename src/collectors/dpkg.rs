@@ -54,6 +54,15 @@ impl Collector for Dpkg {
                 .strip_prefix(STATUS_D)
                 .is_some_and(|n| !n.contains('/') && !n.ends_with(".md5sums"))
     }
+    fn reads_beside(&self, path: &str) -> bool {
+        let in_dir = |dir: &str| path.strip_prefix(dir).is_some_and(|n| !n.contains('/'));
+        (in_dir("/var/lib/dpkg/info/") && path.ends_with(".list"))
+            || (in_dir(STATUS_D) && path.ends_with(".md5sums"))
+            || path
+                .strip_prefix("/usr/share/doc/")
+                .and_then(|r| r.strip_suffix("/copyright"))
+                .is_some_and(|pkg| !pkg.contains('/'))
+    }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         let text = match c.text("dpkg status", STATUS_CAP) {
             Ok(t) => t,

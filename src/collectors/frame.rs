@@ -33,8 +33,11 @@ pub enum Phase {
 pub struct Candidate<'a> {
     /// The path in the scanned system (`/usr/bin/ls`).
     pub path: &'a str,
-    /// The path on the host. Open it with [`crate::rootfs::open_regular`], never by following.
+    /// The path on the host (for an image, in its tree). Read it with [`Candidate::open`] or
+    /// the capped reads, never by following.
     pub host: &'a Path,
+    /// The root it lies in, which reads it.
+    pub fs: &'a RootFs,
     /// Size in bytes (from `lstat`).
     pub size: u64,
     /// The first bytes (up to [`HEAD_LEN`]); empty for files matched by path alone.
@@ -93,9 +96,14 @@ impl Candidate<'_> {
     /// The whole file read into memory, or a result holding one report error when it is over
     /// `cap` bytes or cannot be read. For metadata files; binaries use [`Candidate::load`].
     pub fn bytes(&self, what: &str, cap: u64) -> Result<Vec<u8>, Collected> {
-        crate::rootfs::open_regular(self.host)
-            .and_then(|(f, md)| crate::rootfs::read_file_capped(f, &md, cap))
+        self.open()
+            .and_then(|f| f.read_capped(cap))
             .map_err(|e| Collected::error(self.path, format!("cannot read {what}: {e}")))
+    }
+
+    /// Open the file (a regular file only; a final link is not followed).
+    pub fn open(&self) -> std::io::Result<crate::rootfs::Opened> {
+        self.fs.open_host(self.host)
     }
 
     /// The whole file (read when small, memory-mapped when large), or a result holding one
@@ -108,8 +116,8 @@ impl Candidate<'_> {
                 format!("{what} of {} bytes is over the {cap} byte limit", self.size),
             ));
         }
-        crate::rootfs::open_regular(self.host)
-            .and_then(|(f, md)| crate::rootfs::load(&f, &md))
+        self.open()
+            .and_then(crate::rootfs::Opened::load)
             .map_err(|e| Collected::error(self.path, format!("cannot read {what}: {e}")))
     }
 }
@@ -245,6 +253,11 @@ pub trait Collector: Send + Sync {
     fn matches_path(&self, _path: &str) -> bool {
         false
     }
+    /// Files it reads through the root beside its candidates (dpkg's `info/*.list`, a wheel's
+    /// `RECORD`), by system path, no I/O: an image scan keeps them in memory.
+    fn reads_beside(&self, _path: &str) -> bool {
+        false
+    }
     /// Test on the first bytes of a file no package owns.
     fn matches_head(&self, _head: &[u8]) -> bool {
         false
@@ -293,9 +306,10 @@ impl DirCache {
         }
         let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
         let candidate = join(&self.dir(root, parent, depth + 1), name);
-        let is_link = std::fs::symlink_metadata(root.join(&candidate))
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
+        let is_link = matches!(
+            root.kind_host(&root.join(&candidate)),
+            Ok(crate::rootfs::Kind::Link(_))
+        );
         let resolved = if is_link {
             root.resolve(&candidate)
                 .map(|h| root.system_path(&h))

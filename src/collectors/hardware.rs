@@ -146,7 +146,7 @@ impl Inventory<'_> {
     /// The last component of a symlink's target (sysfs `driver` → `e1000e`), read inside the root.
     fn link_name(&self, dir: &str, name: &str) -> Option<String> {
         let host = self.root.resolve(dir).ok()?.join(name);
-        let target = std::fs::read_link(host).ok()?;
+        let target = self.root.read_link_host(&host).ok()?;
         let n = target.file_name()?.to_string_lossy().into_owned();
         (!n.is_empty()).then(|| crate::text::sanitize(&n))
     }

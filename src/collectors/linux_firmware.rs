@@ -80,8 +80,8 @@ impl Collector for LinuxFirmware {
                     c.size
                 ))
             } else {
-                crate::rootfs::open_regular(c.host)
-                    .and_then(|(f, md)| crate::rootfs::read_file_capped(f, &md, MAX_MICROCODE))
+                c.open()
+                    .and_then(|f| f.read_capped(MAX_MICROCODE))
                     .map_err(|e| e.to_string())
             };
             let parsed = bytes.and_then(|b| match kind {

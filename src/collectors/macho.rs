@@ -82,7 +82,7 @@ impl Collector for MachOCollector {
                 "{}/Contents/Info.plist",
                 r.from.trim_start_matches("macos-app:")
             );
-            ctx.root.resolve(&plist).is_ok_and(|h| h.is_file())
+            ctx.root.is_file(&plist)
         });
         out
     }

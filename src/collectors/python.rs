@@ -48,6 +48,10 @@ impl Collector for Python {
             || (name.ends_with(".egg-info")
                 && (dir.ends_with("-packages") || dir.ends_with("/site-python")))
     }
+    fn reads_beside(&self, path: &str) -> bool {
+        path.rsplit_once('/')
+            .is_some_and(|(dir, name)| name == "RECORD" && dir.ends_with(".dist-info"))
+    }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
         let bytes = match c.bytes("Python metadata", META_CAP) {
             Ok(b) => b,

@@ -86,7 +86,7 @@ impl Collector for Rpm {
         let mut out = Collected::default();
         if c.path.ends_with("/rpmdb.sqlite") {
             let wal = format!("{}-wal", c.path);
-            if ctx.root.open(&wal).is_ok_and(|(_, md)| md.len() > 0) {
+            if ctx.root.open(&wal).is_ok_and(|f| !f.is_empty()) {
                 out.errors.push(ScanError::new(
                     &wal,
                     "write-ahead log not replayed: recent rpm transactions may be missing",

@@ -59,6 +59,13 @@ impl Collector for WindowsSoftware {
     fn phase(&self) -> Phase {
         Phase::System
     }
+    fn reads_beside(&self, path: &str) -> bool {
+        let p = path.to_ascii_lowercase();
+        p == "/windows/system32/config/software"
+            || p.strip_prefix("/users/")
+                .and_then(|r| r.strip_suffix("/ntuser.dat"))
+                .is_some_and(|user| !user.is_empty() && !user.contains('/'))
+    }
     fn collect(&self, _c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
         Collected::default()
     }
@@ -67,17 +74,12 @@ impl Collector for WindowsSoftware {
         if let Some(path) = find_ci(ctx, "", &["Windows", "System32", "config", "SOFTWARE"]) {
             out.extend(read_hive(ctx, &path, Scope::Machine));
         }
-        let users =
-            find_ci(ctx, "", &["Users"]).and_then(|u| Some((ctx.root.resolve(&u).ok()?, u)));
-        if let Some((dir, users)) = users {
-            let mut names: Vec<String> = std::fs::read_dir(dir)
-                .map(|d| {
-                    d.filter_map(Result::ok)
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
+        if let Some(users) = find_ci(ctx, "", &["Users"]) {
+            let names: Vec<String> = ctx
+                .root
+                .list_dir(&users)
+                .map(|d| d.iter().map(|n| n.to_string_lossy().into_owned()).collect())
                 .unwrap_or_default();
-            names.sort();
             for user in names.iter().take(MAX_USERS) {
                 if let Some(path) = find_ci(ctx, &format!("{users}/{user}"), &["NTUSER.DAT"]) {
                     out.extend(read_hive(ctx, &path, Scope::User(user)));
@@ -89,21 +91,7 @@ impl Collector for WindowsSoftware {
 }
 
 fn read_hive(ctx: &Context<'_>, path: &str, scope: Scope<'_>) -> Collected {
-    let bytes = ctx
-        .root
-        .resolve(path)
-        .map_err(|e| e.to_string())
-        .and_then(|h| crate::rootfs::open_regular(&h).map_err(|e| e.to_string()))
-        .and_then(|(f, md)| {
-            if md.len() > MAX_HIVE {
-                Err(format!(
-                    "hive of {} bytes is over the {MAX_HIVE} byte limit",
-                    md.len()
-                ))
-            } else {
-                crate::rootfs::load(&f, &md).map_err(|e| e.to_string())
-            }
-        });
+    let bytes = ctx.root.load(path, MAX_HIVE).map_err(|e| e.to_string());
     match bytes {
         Ok(b) => parse(&b, path, scope),
         Err(e) => Collected::error(path, format!("cannot read: {e}")),
@@ -115,14 +103,12 @@ fn read_hive(ctx: &Context<'_>, path: &str, scope: Scope<'_>) -> Collected {
 fn find_ci(ctx: &Context<'_>, base: &str, parts: &[&str]) -> Option<String> {
     let mut sys = base.to_owned();
     for want in parts {
-        let dir = ctx
+        let name = ctx
             .root
-            .resolve(if sys.is_empty() { "/" } else { &sys })
-            .ok()?;
-        let name = std::fs::read_dir(dir)
+            .list_dir(if sys.is_empty() { "/" } else { &sys })
             .ok()?
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
             .filter(|n| n.eq_ignore_ascii_case(want))
             .min()?;
         sys = format!("{sys}/{name}");

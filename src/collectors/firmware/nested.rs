@@ -114,6 +114,7 @@ pub fn collect(
                     &Candidate {
                         path: p,
                         host: &host,
+                        fs: &root,
                         size: data.len() as u64,
                         head: &[],
                         owner: None,
