@@ -63,6 +63,7 @@ pub static ALL: &[&dyn Collector] = &[
     &snap::Snap,
     &hardware::Hardware,
     &linux_firmware::LinuxFirmware,
+    &linux_firmware::blob::FirmwareBlob,
     &firmware::Firmware,
     &pe::Pe,
     &macho::MachOCollector,

@@ -1,4 +1,7 @@
-//! Device firmware under `/lib/firmware` and `/usr/lib/firmware` (Linux).
+//! Device firmware in firmware trees: `/lib/firmware`, `/usr/lib/firmware`, and a
+//! `lib/firmware` directory at any depth (`/staging/firmware-iwlwifi/lib/firmware/`, an
+//! unpacked package or image), the part after the last `/lib/firmware/` being the path inside
+//! the tree ([`relative`]).
 //!
 //! Every file there becomes a `firmware` component whose evidence is its path relative to the
 //! firmware directory (`rtl_nic/rtl8168h-2.fw`): linux-firmware lays files out by maker
@@ -15,9 +18,16 @@
 //!   (patch id, processor revision id), as read by Linux `arch/x86/kernel/cpu/microcode/amd.c`.
 //!
 //! A microcode file's format names its CPU vendor (`GenuineIntel`, `AuthenticAMD` evidence).
-//! Only microcode is read (at most [`MAX_MICROCODE`] bytes, [`MAX_UPDATES`] updates); other
-//! blobs are attributed by path alone, without I/O. Compressed (`.xz`, `.zst`) microcode is
-//! attributed by path and not parsed.
+//! Microcode is read whole (at most [`MAX_MICROCODE`] bytes, [`MAX_UPDATES`] updates).
+//! Compressed (`.xz`, `.zst`) microcode is attributed by path and not parsed.
+//!
+//! Every blob's content is recognised too ([`blob`]: the first and last bytes, bounded), its
+//! evidence added beside the path's; the same recogniser makes components of blobs outside
+//! firmware trees ([`blob::FirmwareBlob`]). The copyright holders of the package that ships the
+//! tree, from its DEP-5 copyright file, are evidence as well ([`dep5`]).
+
+pub mod blob;
+pub mod dep5;
 
 use super::{Candidate, Collected, Collector, Context};
 use crate::model::{Component, ComponentKind, EvidenceKind};
@@ -28,17 +38,27 @@ pub const MAX_MICROCODE: u64 = 16 << 20;
 /// Most updates or patches read from one microcode file.
 pub const MAX_UPDATES: usize = 4096;
 
-const ROOTS: &[&str] = &["/lib/firmware/", "/usr/lib/firmware/"];
+/// What marks a firmware tree (`/usr/lib/firmware/` ends with it too).
+const TREE: &str = "/lib/firmware/";
 
 /// The linux-firmware collector.
 pub struct LinuxFirmware;
 
-/// The path relative to the firmware directory, for paths under one.
+/// The path relative to the firmware directory, for paths in a firmware tree: the part after
+/// the last `/lib/firmware/` (`/staging/x/lib/firmware/iwlwifi-cc-a0-77.ucode` →
+/// `iwlwifi-cc-a0-77.ucode`).
 pub fn relative(path: &str) -> Option<&str> {
-    ROOTS
-        .iter()
-        .find_map(|r| path.strip_prefix(r))
-        .filter(|r| !r.is_empty())
+    tree(path).map(|(_, rel)| rel)
+}
+
+/// The system that holds a firmware tree and the path inside it: `/staging/x/lib/firmware/a`
+/// → (`/staging/x`, `a`); `/usr/lib/firmware/a` → (``, `a`) (`/usr` is part of the system).
+pub fn tree(path: &str) -> Option<(&str, &str)> {
+    let i = path.rfind(TREE)?;
+    let rel = &path[i + TREE.len()..];
+    let base = &path[..i];
+    let base = base.strip_suffix("/usr").unwrap_or(base);
+    (!rel.is_empty()).then_some((base, rel))
 }
 
 impl Collector for LinuxFirmware {
@@ -51,8 +71,8 @@ impl Collector for LinuxFirmware {
     fn wants_owned(&self) -> bool {
         true
     }
-    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
-        let Some(rel) = relative(c.path) else {
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+        let Some((base, rel)) = tree(c.path) else {
             return Collected::default();
         };
         let mut comp = Component::new(ComponentKind::Firmware, Some("linux-firmware"), rel, None);
@@ -89,6 +109,23 @@ impl Collector for LinuxFirmware {
                     format!("microcode: {e}"),
                 )),
             }
+        }
+        match blob::Sample::read(c.host) {
+            Ok(s) => blob::apply(&blob::recognise(&s), &mut comp, c.path),
+            Err(e) => out.errors.push(crate::model::ScanError::new(
+                c.path,
+                format!("cannot read firmware: {e}"),
+            )),
+        }
+        match dep5::holders(ctx.root, base, rel, c.owner) {
+            Ok(Some(h)) => {
+                for holder in &h.holders {
+                    comp.add_evidence(EvidenceKind::CopyrightHolder, holder, &h.file);
+                }
+                comp.set_property("copyright-files", h.pattern);
+            }
+            Ok(None) => {}
+            Err(e) => out.errors.push(crate::model::ScanError::new(c.path, e)),
         }
         out.components.push(comp);
         out
