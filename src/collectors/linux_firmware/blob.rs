@@ -137,7 +137,8 @@ impl Recognised {
     fn format(&mut self, f: &'static str) {
         self.formats.push(f);
         if FORMATS.contains(&f) {
-            self.evidence.push((EvidenceKind::FirmwareFormat, f.to_owned()));
+            self.evidence
+                .push((EvidenceKind::FirmwareFormat, f.to_owned()));
         }
     }
     fn prop(&mut self, k: &'static str, v: impl Into<String>) {
@@ -216,7 +217,13 @@ pub fn recognise(s: &Sample) -> Recognised {
 /// a head-only sniff it is not, and checks against the size are relaxed to "fits").
 fn header_formats(s: &Sample, r: &mut Recognised, sized: bool) {
     let h = &s.head[..];
-    let size_is = |v: u64| if sized { v == s.size } else { v >= h.len() as u64 };
+    let size_is = |v: u64| {
+        if sized {
+            v == s.size
+        } else {
+            v >= h.len() as u64
+        }
+    };
     // Intel iwlwifi TLV.
     if at(h, 0, &[0, 0, 0, 0]) && at(h, 4, b"IWL\n") {
         r.format("iwlwifi-tlv");
@@ -285,9 +292,7 @@ fn header_formats(s: &Sample, r: &mut Recognised, sized: bool) {
     }
     // mt76x0/mt76x2: ILM and DLM lengths, then the build time.
     if let (Some(ilm), Some(dlm)) = (u32le(h, 0), u32le(h, 4)) {
-        if digits(h, 16, 12)
-            && at(h, 28, b"____")
-            && size_is(u64::from(ilm) + u64::from(dlm) + 32)
+        if digits(h, 16, 12) && at(h, 28, b"____") && size_is(u64::from(ilm) + u64::from(dlm) + 32)
         {
             r.format("mt76x02-fw");
             r.prop("build-date", String::from_utf8_lossy(&h[16..28]));
@@ -474,10 +479,15 @@ fn trailer_formats(s: &Sample, r: &mut Recognised) {
             .iter()
             .rposition(|c| !(0x20..0x7f).contains(c))
             .map_or(0, |p| p + 1);
-        if let Some(banner) = cstr(t, from, 400, 12) {
-            if banner.contains(" CRC: ") {
-                r.prop("firmware-version", banner);
-            }
+        let run = &t[from..];
+        let end = run
+            .iter()
+            .position(|c| !(0x20..0x7f).contains(c))
+            .unwrap_or(run.len())
+            .min(400);
+        let banner = String::from_utf8_lossy(&run[..end]);
+        if banner.contains(" CRC: ") {
+            r.prop("firmware-version", banner.trim());
         }
     }
 }
@@ -508,11 +518,7 @@ fn maker_strings(s: &Sample, r: &mut Recognised) {
 /// Add what the bytes say to a component.
 pub fn apply(rec: &Recognised, comp: &mut Component, path: &str) {
     for (k, v) in &rec.evidence {
-        if !comp
-            .evidence
-            .iter()
-            .any(|e| e.kind == *k && e.value == *v)
-        {
+        if !comp.evidence.iter().any(|e| e.kind == *k && e.value == *v) {
             comp.add_evidence(*k, v, path);
         }
     }
@@ -641,9 +647,10 @@ mod tests {
         tr[17..32].copy_from_slice(b"20220929104145\0");
         let r = rec(&b);
         assert_eq!(r.formats, vec!["mt76-connac-ram"]);
-        assert!(r
-            .properties
-            .contains(&("build-tag", String::from_utf8_lossy(&tag[..tag.len() - 1]).into())));
+        assert!(r.properties.contains(&(
+            "build-tag",
+            String::from_utf8_lossy(&tag[..tag.len() - 1]).into()
+        )));
         b[n - 36 + 2] = 0; // no regions
         assert!(rec(&b).formats.is_empty());
     }
@@ -656,6 +663,55 @@ mod tests {
             vec![(EvidenceKind::CompanyName, "Marvell Semiconductor".into())]
         );
         assert!(!rec(b"\0Marvell Semiconductors rock\0").has_evidence());
+    }
+
+    fn fixture(name: &str) -> Recognised {
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/firmware-blobs/collected/"
+        );
+        rec(&std::fs::read(format!("{p}{name}")).unwrap())
+    }
+
+    #[test]
+    fn real_blobs() {
+        let f = |n: &str| fixture(n).formats;
+        assert_eq!(f("06-55-07"), vec!["intel-microcode"]);
+        assert_eq!(f("microcode_amd_fam16h.bin"), vec!["amd-microcode"]);
+        assert_eq!(f("arcturus_gpu_info.bin"), vec!["amdgpu-ucode"]);
+        assert_eq!(f("rtl8168h-2.fw"), vec!["rtl-nic"]);
+        assert_eq!(f("rtl8153a-4.fw"), vec!["rtl-usb-nic"]);
+        assert_eq!(f("rtl8761bu_config.bin"), vec!["rtl-bt-config"]);
+        assert_eq!(f("firmware-5.bin"), vec!["qca-ath10k"]);
+        assert_eq!(f("mt7615_rom_patch.bin"), vec!["mt76-rom-patch"]);
+        assert_eq!(f("mt7915_wm.bin"), vec!["mt76-connac-ram"]);
+        assert_eq!(f("nvidia-gp102-acr-bl.bin"), vec!["nvidia-bin"]);
+        assert_eq!(f("sdma-imx6q.bin"), vec!["imx-sdma"]);
+        assert_eq!(f("iwlwifi-1000-5.ucode"), vec!["iwlwifi-tlv"]);
+        let css = fixture("hfi1_sbus.fw");
+        assert_eq!(css.formats, vec!["intel-css"]);
+        assert_eq!(
+            css.evidence,
+            vec![(EvidenceKind::PciVendorId, "8086".into())]
+        );
+        // The Broadcom dongle banner is described, never evidence.
+        let brcm = fixture("brcmfmac4329-sdio.bin");
+        assert!(!brcm.has_evidence());
+        assert!(
+            brcm.properties[0].1.starts_with("4329b1/sdio-g-cdc"),
+            "{brcm:?}"
+        );
+        // The head sniff finds what the loose collector must open.
+        let head = |n: &str| {
+            let p = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/firmware-blobs/collected/"
+            );
+            let b = std::fs::read(format!("{p}{n}")).unwrap();
+            sniff(&b[..b.len().min(crate::collectors::HEAD_LEN)])
+        };
+        assert!(head("06-55-07") && head("rtl8168h-2.fw") && head("hfi1_sbus.fw"));
+        assert!(!head("brcmfmac4329-sdio.bin") && !head("mt7915_wm.bin"));
     }
 
     #[test]

@@ -203,7 +203,8 @@ fn load(root: &RootFs, system: &str) -> Result<Arc<Option<Copyright>>, String> {
     if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(hit);
     }
-    let bytes = crate::rootfs::read_file_capped(f, &md, MAX_COPYRIGHT).map_err(|e| e.to_string())?;
+    let bytes =
+        crate::rootfs::read_file_capped(f, &md, MAX_COPYRIGHT).map_err(|e| e.to_string())?;
     let parsed = Arc::new(parse(&String::from_utf8_lossy(&bytes)));
     if let Ok(mut c) = cache().lock() {
         if c.len() >= CACHE_ENTRIES {
@@ -236,7 +237,9 @@ pub fn holders(
     let doc = format!("{base}/usr/share/doc");
     let long = format!("lib/firmware/{rel}");
     let paths = [rel, long.as_str()];
-    let owned = owner.filter(|o| o.ecosystem == "deb").map(|o| o.name.clone());
+    let owned = owner
+        .filter(|o| o.ecosystem == "deb")
+        .map(|o| o.name.clone());
     let (candidates, any_paragraph) = match owned {
         Some(pkg) => (vec![pkg], true),
         None => {
@@ -306,7 +309,10 @@ Files: rtl_nic/rtl8168h-*.fw\nCopyright: Broadcom Corporation\nLicense: y\n";
 
     #[test]
     fn dep5_globs() {
-        assert!(glob("ath10k/QCA*/hw*/firmware-4.bin", "ath10k/QCA988X/hw2.0/firmware-4.bin"));
+        assert!(glob(
+            "ath10k/QCA*/hw*/firmware-4.bin",
+            "ath10k/QCA988X/hw2.0/firmware-4.bin"
+        ));
         assert!(glob("*", "a/b/c"));
         assert!(glob("iwlwifi-*", "iwlwifi-cc-a0-77.ucode"));
         assert!(glob("adaptec/starfire_??.bin", "adaptec/starfire_rx.bin"));
@@ -330,7 +336,10 @@ Files: rtl_nic/rtl8168h-*.fw\nCopyright: Broadcom Corporation\nLicense: y\n";
             holder("Copyright (c) 2014, Intel Corporation.").as_deref(),
             Some("Intel Corporation.")
         );
-        assert_eq!(holder("Broadcom Corporation").as_deref(), Some("Broadcom Corporation"));
+        assert_eq!(
+            holder("Broadcom Corporation").as_deref(),
+            Some("Broadcom Corporation")
+        );
         assert_eq!(holder("not applicable"), None);
         assert_eq!(holder("2001, 2003"), None);
     }

@@ -320,14 +320,34 @@ mod tests {
     #[test]
     fn real_microcode_headers() {
         let i = intel(include_bytes!(
-            "../../fixtures/linux-firmware/debian-12/lib/firmware/intel-ucode/06-55-07"
+            "../../../fixtures/linux-firmware/debian-12/lib/firmware/intel-ucode/06-55-07"
         ))
         .unwrap();
         assert!(i.targets.contains("06-55-07"), "{:?}", i.targets);
         assert!(i.revision > 0x5000000, "{:#x}", i.revision);
-        let a = amd(include_bytes!("../../fixtures/linux-firmware/debian-12/lib/firmware/amd-ucode/microcode_amd_fam16h.bin")).unwrap();
+        let a = amd(include_bytes!("../../../fixtures/linux-firmware/debian-12/lib/firmware/amd-ucode/microcode_amd_fam16h.bin")).unwrap();
         assert_eq!(a.targets.iter().collect::<Vec<_>>(), vec!["16h"]);
         assert!(a.updates >= 1 && a.revision >= 0x7000000, "{a:?}");
+    }
+
+    #[test]
+    fn firmware_trees_at_any_depth() {
+        assert_eq!(relative("/lib/firmware/rtl_nic/a.fw"), Some("rtl_nic/a.fw"));
+        assert_eq!(relative("/usr/lib/firmware/a.bin"), Some("a.bin"));
+        assert_eq!(
+            relative("/staging/firmware-iwlwifi/lib/firmware/iwlwifi-cc-a0-77.ucode"),
+            Some("iwlwifi-cc-a0-77.ucode")
+        );
+        // The last `/lib/firmware/` wins; a bare directory or a look-alike is no tree.
+        assert_eq!(
+            tree("/img/lib/firmware/x/lib/firmware/b.bin"),
+            Some(("/img/lib/firmware/x", "b.bin"))
+        );
+        assert_eq!(tree("/x/usr/lib/firmware/a/b"), Some(("/x", "a/b")));
+        assert_eq!(tree("/usr/lib/firmware/a"), Some(("", "a")));
+        assert_eq!(relative("/lib/firmware/"), None);
+        assert_eq!(relative("/opt/mylib/firmware/a.bin"), None);
+        assert_eq!(relative("/lib/firmware2/a.bin"), None);
     }
 
     #[test]
