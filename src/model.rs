@@ -87,6 +87,9 @@ pub enum EvidenceKind {
     PackageNote,
     /// A device firmware file's path relative to `lib/firmware` (`rtl_nic/rtl8168h-2.fw`).
     FirmwarePath,
+    /// A device firmware format recognised from a blob's bytes (`iwlwifi-tlv`, `qca-ath10k`):
+    /// the header or trailer layout one maker's driver defines.
+    FirmwareFormat,
     /// The subject (RFC 4514) of one certificate of a code signature's chain, signer first:
     /// descriptive (the signer's `O=` is [`EvidenceKind::SignerSubject`]).
     Certificate,
@@ -131,6 +134,7 @@ impl EvidenceKind {
             EvidenceKind::Interpreter => "interpreter",
             EvidenceKind::PackageNote => "package-note",
             EvidenceKind::FirmwarePath => "firmware-path",
+            EvidenceKind::FirmwareFormat => "firmware-format",
             EvidenceKind::Certificate => "certificate",
             EvidenceKind::SigningId => "signing-id",
             EvidenceKind::AttestationSigner => "attestation-signer",

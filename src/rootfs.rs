@@ -94,7 +94,8 @@ pub enum Kind {
 }
 
 /// Why a memory file cannot be read whole.
-const NOT_KEPT: &str = "contents not kept in memory for this image (no collector reads such a                         file whole, or it was over a memory cap)";
+const NOT_KEPT: &str =
+    "contents not kept in memory for this image (no collector reads such a file whole, or it was over a memory cap)";
 
 /// A regular file opened for reading: on the host, or in an image's tree.
 pub enum Opened {

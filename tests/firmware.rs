@@ -591,3 +591,246 @@ fn corrupt_and_truncated_boot_images_never_name_a_wrong_vendor() {
         errors(&r)
     );
 }
+
+// Firmware anywhere: trees at any depth, content recognition, DEP-5 copyright holders.
+
+fn vendor_of(r: &serde_json::Value, id: &str) -> String {
+    component(r, id)["vendor"]["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn has_evidence(c: &serde_json::Value, kind: &str, value: &str) -> bool {
+    c["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == kind && e["value"] == value)
+}
+
+#[test]
+fn firmware_trees_at_any_depth_use_path_rules_content_and_copyright() {
+    let root = fixtures()
+        .join("linux-firmware/unpacked")
+        .display()
+        .to_string();
+    let r = scan_json(&["--root", &root]);
+    // Path rules apply relative to the nested lib/firmware; the content agrees.
+    let iwl = component(&r, "linux-firmware:iwlwifi-1000-5.ucode");
+    assert_eq!(
+        iwl["locations"][0],
+        "/staging/firmware-iwlwifi/lib/firmware/iwlwifi-1000-5.ucode"
+    );
+    assert_eq!(iwl["vendor"]["id"], "intel");
+    assert!(has_evidence(iwl, "firmware-path", "iwlwifi-1000-5.ucode"));
+    assert!(has_evidence(iwl, "firmware-format", "iwlwifi-tlv"));
+    let sdma = component(&r, "linux-firmware:imx/sdma/sdma-imx6q.bin");
+    assert_eq!(sdma["vendor"]["id"], "nxp");
+    assert!(has_evidence(sdma, "firmware-format", "imx-sdma"));
+    let nv = component(&r, "linux-firmware:nvidia/gp102/acr/bl.bin");
+    assert_eq!(nv["vendor"]["id"], "nvidia");
+    assert!(has_evidence(nv, "firmware-format", "nvidia-bin"));
+    assert!(has_evidence(nv, "copyright-holder", "NVIDIA Corporation"));
+    assert_eq!(vendor_of(&r, "linux-firmware:mt7601u.bin"), "mediatek");
+    // No path rule names hfi1_*: the CSS header's module_vendor (8086) does.
+    let hfi = component(&r, "linux-firmware:hfi1_sbus.fw");
+    assert!(has_evidence(hfi, "pci-vendor-id", "8086"));
+    assert_eq!(hfi["vendor"]["id"], "intel");
+    // DEP-5: the last matching `Files:` paragraph of the unpacked package's copyright file.
+    let at = "/staging/firmware-misc-nonfree/usr/share/doc/firmware-misc-nonfree/copyright";
+    assert!(hfi["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "copyright-holder"
+            && e["at"] == at
+            && e["value"].as_str().unwrap().contains("Intel")));
+    assert_eq!(hfi["properties"]["copyright-files"], "hfi1_*");
+    assert_eq!(sdma["properties"]["copyright-files"], "imx/sdma/*");
+    // Comtrol's RocketPort firmware: its copyright paragraph names Comtrol, which no rule
+    // knows; the bytes name nobody: unknown.
+    let rp2 = component(&r, "linux-firmware:rp2.fw");
+    assert_eq!(rp2["properties"]["copyright-files"], "rp2.fw");
+    assert!(rp2["vendor"].is_null(), "{rp2}");
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn loose_blobs_are_attributed_by_content_only() {
+    let root = fixtures()
+        .join("firmware-blobs/collected")
+        .display()
+        .to_string();
+    let r = scan_json(&["--root", &root]);
+    let expect = [
+        ("06-55-07", "intel", "cpu-vendor-id", "GenuineIntel"),
+        ("hfi1_sbus.fw", "intel", "pci-vendor-id", "8086"),
+        (
+            "iwlwifi-1000-5.ucode",
+            "intel",
+            "firmware-format",
+            "iwlwifi-tlv",
+        ),
+        (
+            "microcode_amd_fam16h.bin",
+            "amd",
+            "cpu-vendor-id",
+            "AuthenticAMD",
+        ),
+        (
+            "arcturus_gpu_info.bin",
+            "amd",
+            "firmware-format",
+            "amdgpu-ucode",
+        ),
+        ("rtl8168h-2.fw", "realtek", "firmware-format", "rtl-nic"),
+        ("rtl8153a-4.fw", "realtek", "firmware-format", "rtl-usb-nic"),
+        (
+            "rtl8761bu_config.bin",
+            "realtek",
+            "firmware-format",
+            "rtl-bt-config",
+        ),
+        (
+            "firmware-5.bin",
+            "qualcomm",
+            "firmware-format",
+            "qca-ath10k",
+        ),
+        (
+            "mt7615_rom_patch.bin",
+            "mediatek",
+            "firmware-format",
+            "mt76-rom-patch",
+        ),
+        (
+            "mt7915_wm.bin",
+            "mediatek",
+            "firmware-format",
+            "mt76-connac-ram",
+        ),
+        (
+            "nvidia-gp102-acr-bl.bin",
+            "nvidia",
+            "firmware-format",
+            "nvidia-bin",
+        ),
+        ("sdma-imx6q.bin", "nxp", "firmware-format", "imx-sdma"),
+        (
+            "fmimage_8687.fw",
+            "marvell",
+            "company-name",
+            "Marvell Semiconductor",
+        ),
+    ];
+    for (file, vendor, kind, value) in expect {
+        let c = component(&r, &format!("firmware-blob:/{file}"));
+        assert_eq!(c["kind"], "firmware", "{file}");
+        assert_eq!(c["vendor"]["id"], vendor, "{file}: {c}");
+        assert!(has_evidence(c, kind, value), "{file}: {c}");
+        // Never the name: no path evidence outside a firmware tree.
+        assert!(!has_evidence(c, "firmware-path", file), "{file}");
+    }
+    let tag = &component(&r, "firmware-blob:/mt7915_wm.bin")["properties"]["build-tag"];
+    assert!(
+        tag.as_str().unwrap().starts_with("t-neptune-mp-mt7915"),
+        "{tag}"
+    );
+    // A Broadcom dongle banner names both Broadcom's and Cypress's builds: no component.
+    assert!(
+        !ids(&r).iter().any(|i| i.contains("brcmfmac4329")),
+        "{:?}",
+        ids(&r)
+    );
+    assert_eq!(r["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn blobs_without_maker_evidence_get_no_vendor() {
+    // Synthesised: zeros, pseudo-random bytes, and random bytes behind a lookalike magic.
+    let d = tempfile::tempdir().unwrap();
+    let mut x: u32 = 0x1234_5678;
+    let mut random = vec![0u8; 70_000];
+    for b in random.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    std::fs::write(d.path().join("zeros.bin"), vec![0u8; 8192]).unwrap();
+    std::fs::write(d.path().join("random.fw"), &random).unwrap();
+    let mut fake = random.clone();
+    fake[..8].copy_from_slice(b"DMA\0\0\0\0\0");
+    std::fs::write(d.path().join("fake-amd.bin"), &fake).unwrap();
+    let tree = d.path().join("lib/firmware/unknown");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("random.bin"), &random).unwrap();
+    let r = scan_json(&["--root", d.path().to_str().unwrap()]);
+    // Loose: nothing recognised, nothing reported.
+    assert!(
+        !ids(&r).iter().any(|i| i.starts_with("firmware-blob:")),
+        "{:?}",
+        ids(&r)
+    );
+    // In a tree: a component (the path says it is firmware) with no vendor.
+    let c = component(&r, "linux-firmware:unknown/random.bin");
+    assert!(c["vendor"].is_null(), "{c}");
+    assert!(c["properties"]["firmware-format"].is_null(), "{c}");
+    assert_eq!(errors(&r), "[]");
+}
+
+#[test]
+fn dpkg_owned_blob_uses_its_owner_copyright() {
+    // A real root built from real bytes: firmware-realtek 20230210-5's blob and copyright file,
+    // a status entry and file list naming it, and a decoy doc directory sorted first whose
+    // copyright claims rtl_nic/* for someone else.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let unpacked = fixtures().join("linux-firmware/unpacked/staging/firmware-misc-nonfree");
+    for dir in [
+        "lib/firmware/rtl_nic",
+        "var/lib/dpkg/info",
+        "usr/share/doc/firmware-realtek",
+        "usr/share/doc/aaa-decoy",
+    ] {
+        std::fs::create_dir_all(p.join(dir)).unwrap();
+    }
+    std::fs::copy(
+        fixtures().join("firmware-blobs/collected/rtl8168h-2.fw"),
+        p.join("lib/firmware/rtl_nic/rtl8168h-2.fw"),
+    )
+    .unwrap();
+    std::fs::copy(
+        unpacked.join("usr/share/doc/firmware-misc-nonfree/copyright"),
+        p.join("usr/share/doc/firmware-realtek/copyright"),
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("usr/share/doc/aaa-decoy/copyright"),
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
+         Files: rtl_nic/*\nCopyright: 2020 Decoy Holder\nLicense: x\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("var/lib/dpkg/status"),
+        "Package: firmware-realtek\nStatus: install ok installed\nArchitecture: all\n\
+         Version: 20230210-5\nMaintainer: Debian Kernel Team <debian-kernel@lists.debian.org>\n\
+         Description: Binary firmware for Realtek devices\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("var/lib/dpkg/info/firmware-realtek.list"),
+        "/lib/firmware/rtl_nic/rtl8168h-2.fw\n",
+    )
+    .unwrap();
+    let r = scan_json(&["--root", p.to_str().unwrap()]);
+    let c = component(&r, "linux-firmware:rtl_nic/rtl8168h-2.fw");
+    assert_eq!(c["vendor"]["id"], "realtek");
+    assert!(has_evidence(c, "firmware-format", "rtl-nic"));
+    assert!(
+        has_evidence(c, "copyright-holder", "Realtek Semiconductor Corporation"),
+        "{c}"
+    );
+    assert!(!has_evidence(c, "copyright-holder", "Decoy Holder"), "{c}");
+}

@@ -201,6 +201,7 @@ fn found_by_names_a_collector_whose_declaration_covers_its_evidence() {
         "linux-firmware",
         "bootrom",
         "firmware",
+        "firmware-blobs",
         "hardware/desktop-z690",
     ] {
         let path = fixtures().join(root);

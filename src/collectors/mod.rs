@@ -62,6 +62,7 @@ pub static ALL: &[&dyn Collector] = &[
     &snap::Snap,
     &hardware::Hardware,
     &linux_firmware::LinuxFirmware,
+    &linux_firmware::blob::FirmwareBlob,
     &firmware::Firmware,
     &bootrom::BootRom,
     &pe::Pe,

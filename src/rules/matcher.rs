@@ -99,6 +99,7 @@ pub struct Matcher {
     npm: HashMap<String, usize>,
     go: HashMap<String, usize>,
     firmware: FirmwarePaths,
+    fw_formats: HashMap<String, usize>,
     packages: HashMap<String, String>,
     binaries: HashMap<String, String>,
     strings: HashMap<String, usize>,
@@ -128,6 +129,7 @@ impl Matcher {
             npm: HashMap::new(),
             go: HashMap::new(),
             firmware: FirmwarePaths::default(),
+            fw_formats: HashMap::new(),
             packages: HashMap::new(),
             binaries: HashMap::new(),
             strings: HashMap::new(),
@@ -211,6 +213,9 @@ impl Matcher {
             }
             for p in &x.firmware_paths {
                 fw_patterns.push((p.trim().to_owned(), t));
+            }
+            for p in &x.firmware_formats {
+                ins(&mut m.fw_formats, lc(p.trim()), &m.targets);
             }
             for p in &x.strings {
                 ins(&mut m.strings, p.trim().to_owned(), &m.targets);
@@ -372,6 +377,10 @@ impl Matcher {
                 .name(value, 0.0, 0.0)
                 .map(|h| Hit { strength: 0.0, ..h }),
             K::FirmwarePath => self.firmware.find(value).map(|t| self.hit(t, 0.85)),
+            K::FirmwareFormat => self
+                .fw_formats
+                .get(&lc(value.trim()))
+                .map(|&t| self.hit(t, 0.9)),
             _ => None,
         }
     }

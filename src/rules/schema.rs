@@ -65,6 +65,10 @@ pub struct Matchers {
     /// several match, the longest pattern wins.
     #[serde(default)]
     pub firmware_paths: Vec<String>,
+    /// Device firmware formats this vendor's drivers define, as recognised from a blob's bytes
+    /// (`iwlwifi-tlv`; the values are listed in `collectors::linux_firmware::blob::FORMATS`).
+    #[serde(default)]
+    pub firmware_formats: Vec<String>,
 }
 
 /// One evidence example that must attribute to its vendor (`sovscan rules test`).

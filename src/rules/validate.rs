@@ -193,6 +193,19 @@ fn vendors(db: &RuleDb, d: &mut Diagnostics) {
             }
             claim("firmware path", "", p.to_owned(), d);
         }
+        for f in &m.firmware_formats {
+            if !crate::collectors::linux_firmware::blob::FORMATS.contains(&f.trim()) {
+                d.error(
+                    l.value(&r.id, "", f),
+                    "bad-identifier",
+                    format!(
+                        "firmware format `{f}` is not one the firmware-blob collector emits ({})",
+                        crate::collectors::linux_firmware::blob::FORMATS.join(", ")
+                    ),
+                );
+            }
+            claim("firmware format", "", f.trim().to_ascii_lowercase(), d);
+        }
         for c in &m.cpu_ids {
             claim("CPU id", "", c.clone(), d);
         }

@@ -1,4 +1,7 @@
-//! Device firmware under `/lib/firmware` and `/usr/lib/firmware` (Linux).
+//! Device firmware in firmware trees: `/lib/firmware`, `/usr/lib/firmware`, and a
+//! `lib/firmware` directory at any depth (`/staging/firmware-iwlwifi/lib/firmware/`, an
+//! unpacked package or image), the part after the last `/lib/firmware/` being the path inside
+//! the tree ([`relative`]).
 //!
 //! Every file there becomes a `firmware` component whose evidence is its path relative to the
 //! firmware directory (`rtl_nic/rtl8168h-2.fw`): linux-firmware lays files out by maker
@@ -15,9 +18,16 @@
 //!   (patch id, processor revision id), as read by Linux `arch/x86/kernel/cpu/microcode/amd.c`.
 //!
 //! A microcode file's format names its CPU vendor (`GenuineIntel`, `AuthenticAMD` evidence).
-//! Only microcode is read (at most [`MAX_MICROCODE`] bytes, [`MAX_UPDATES`] updates); other
-//! blobs are attributed by path alone, without I/O. Compressed (`.xz`, `.zst`) microcode is
-//! attributed by path and not parsed.
+//! Microcode is read whole (at most [`MAX_MICROCODE`] bytes, [`MAX_UPDATES`] updates).
+//! Compressed (`.xz`, `.zst`) microcode is attributed by path and not parsed.
+//!
+//! Every blob's content is recognised too ([`blob`]: the first and last bytes, bounded), its
+//! evidence added beside the path's; the same recogniser makes components of blobs outside
+//! firmware trees ([`blob::FirmwareBlob`]). The copyright holders of the package that ships the
+//! tree, from its DEP-5 copyright file, are evidence as well ([`dep5`]).
+
+pub mod blob;
+pub mod dep5;
 
 use super::{Candidate, Collected, Collector, Context};
 use crate::model::{Component, ComponentKind, EvidenceKind};
@@ -28,17 +38,27 @@ pub const MAX_MICROCODE: u64 = 16 << 20;
 /// Most updates or patches read from one microcode file.
 pub const MAX_UPDATES: usize = 4096;
 
-const ROOTS: &[&str] = &["/lib/firmware/", "/usr/lib/firmware/"];
+/// What marks a firmware tree (`/usr/lib/firmware/` ends with it too).
+const TREE: &str = "/lib/firmware/";
 
 /// The linux-firmware collector.
 pub struct LinuxFirmware;
 
-/// The path relative to the firmware directory, for paths under one.
+/// The path relative to the firmware directory, for paths in a firmware tree: the part after
+/// the last `/lib/firmware/` (`/staging/x/lib/firmware/iwlwifi-cc-a0-77.ucode` →
+/// `iwlwifi-cc-a0-77.ucode`).
 pub fn relative(path: &str) -> Option<&str> {
-    ROOTS
-        .iter()
-        .find_map(|r| path.strip_prefix(r))
-        .filter(|r| !r.is_empty())
+    tree(path).map(|(_, rel)| rel)
+}
+
+/// The system that holds a firmware tree and the path inside it: `/staging/x/lib/firmware/a`
+/// → (`/staging/x`, `a`); `/usr/lib/firmware/a` → (``, `a`) (`/usr` is part of the system).
+pub fn tree(path: &str) -> Option<(&str, &str)> {
+    let i = path.rfind(TREE)?;
+    let rel = &path[i + TREE.len()..];
+    let base = &path[..i];
+    let base = base.strip_suffix("/usr").unwrap_or(base);
+    (!rel.is_empty()).then_some((base, rel))
 }
 
 impl Collector for LinuxFirmware {
@@ -46,10 +66,17 @@ impl Collector for LinuxFirmware {
         "linux-firmware"
     }
     fn reads(&self) -> &'static str {
-        "every file under a `lib/firmware` directory at any depth (attributed by the rules' `firmware_paths`); Intel `intel-ucode/` and AMD `amd-ucode/` microcode headers"
+        "every file in a firmware tree: `/lib/firmware`, `/usr/lib/firmware` and `lib/firmware` at any depth (attributed by the rules' `firmware_paths` on the path inside the tree); Intel `intel-ucode/` and AMD `amd-ucode/` microcode headers; the blob's content as `firmware-blob` reads it; copyright holders from the shipping package's DEP-5 `usr/share/doc/<pkg>/copyright` (`Files:` paragraph covering the blob)"
     }
     fn emits(&self) -> &'static [EvidenceKind] {
-        &[EvidenceKind::CpuVendorId, EvidenceKind::FirmwarePath]
+        &[
+            EvidenceKind::CompanyName,
+            EvidenceKind::CopyrightHolder,
+            EvidenceKind::CpuVendorId,
+            EvidenceKind::FirmwareFormat,
+            EvidenceKind::FirmwarePath,
+            EvidenceKind::PciVendorId,
+        ]
     }
     fn matches_path(&self, path: &str) -> bool {
         relative(path).is_some()
@@ -57,8 +84,8 @@ impl Collector for LinuxFirmware {
     fn wants_owned(&self) -> bool {
         true
     }
-    fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
-        let Some(rel) = relative(c.path) else {
+    fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+        let Some((base, rel)) = tree(c.path) else {
             return Collected::default();
         };
         let mut comp = Component::new(ComponentKind::Firmware, Some("linux-firmware"), rel, None);
@@ -95,6 +122,23 @@ impl Collector for LinuxFirmware {
                     format!("microcode: {e}"),
                 )),
             }
+        }
+        match c.open().and_then(blob::Sample::read) {
+            Ok(s) => blob::apply(&blob::recognise(&s), &mut comp, c.path),
+            Err(e) => out.errors.push(crate::model::ScanError::new(
+                c.path,
+                format!("cannot read firmware: {e}"),
+            )),
+        }
+        match dep5::holders(ctx.root, base, rel, c.owner) {
+            Ok(Some(h)) => {
+                for holder in &h.holders {
+                    comp.add_evidence(EvidenceKind::CopyrightHolder, holder, &h.file);
+                }
+                comp.set_property("copyright-files", h.pattern);
+            }
+            Ok(None) => {}
+            Err(e) => out.errors.push(crate::model::ScanError::new(c.path, e)),
         }
         out.components.push(comp);
         out
@@ -289,14 +333,34 @@ mod tests {
     #[test]
     fn real_microcode_headers() {
         let i = intel(include_bytes!(
-            "../../fixtures/linux-firmware/debian-12/lib/firmware/intel-ucode/06-55-07"
+            "../../../fixtures/linux-firmware/debian-12/lib/firmware/intel-ucode/06-55-07"
         ))
         .unwrap();
         assert!(i.targets.contains("06-55-07"), "{:?}", i.targets);
         assert!(i.revision > 0x5000000, "{:#x}", i.revision);
-        let a = amd(include_bytes!("../../fixtures/linux-firmware/debian-12/lib/firmware/amd-ucode/microcode_amd_fam16h.bin")).unwrap();
+        let a = amd(include_bytes!("../../../fixtures/linux-firmware/debian-12/lib/firmware/amd-ucode/microcode_amd_fam16h.bin")).unwrap();
         assert_eq!(a.targets.iter().collect::<Vec<_>>(), vec!["16h"]);
         assert!(a.updates >= 1 && a.revision >= 0x7000000, "{a:?}");
+    }
+
+    #[test]
+    fn firmware_trees_at_any_depth() {
+        assert_eq!(relative("/lib/firmware/rtl_nic/a.fw"), Some("rtl_nic/a.fw"));
+        assert_eq!(relative("/usr/lib/firmware/a.bin"), Some("a.bin"));
+        assert_eq!(
+            relative("/staging/firmware-iwlwifi/lib/firmware/iwlwifi-cc-a0-77.ucode"),
+            Some("iwlwifi-cc-a0-77.ucode")
+        );
+        // The last `/lib/firmware/` wins; a bare directory or a look-alike is no tree.
+        assert_eq!(
+            tree("/img/lib/firmware/x/lib/firmware/b.bin"),
+            Some(("/img/lib/firmware/x", "b.bin"))
+        );
+        assert_eq!(tree("/x/usr/lib/firmware/a/b"), Some(("/x", "a/b")));
+        assert_eq!(tree("/usr/lib/firmware/a"), Some(("", "a")));
+        assert_eq!(relative("/lib/firmware/"), None);
+        assert_eq!(relative("/opt/mylib/firmware/a.bin"), None);
+        assert_eq!(relative("/lib/firmware2/a.bin"), None);
     }
 
     #[test]
