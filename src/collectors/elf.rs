@@ -14,6 +14,8 @@ use crate::model::{Component, ComponentKind, EvidenceKind};
 use goblin::elf::{header, Elf as GElf};
 
 /// Largest ELF parsed (bigger files are reported and skipped).
+/// Most ELF notes read per file (a real file has a handful).
+const MAX_NOTES: usize = 256;
 const MAX_ELF: u64 = 4 << 30;
 /// At most this many `.comment` strings are kept.
 const MAX_COMMENTS: usize = 8;
@@ -120,7 +122,10 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Option<Component>, String> {
 
 fn build_id(elf: &GElf<'_>, bytes: &[u8]) -> Option<String> {
     let notes = elf.iter_note_headers(bytes)?;
-    for n in notes.flatten() {
+    // goblin's note iterator yields the same error forever on a malformed note: stop at the
+    // first error, and after MAX_NOTES notes.
+    for n in notes.take(MAX_NOTES) {
+        let Ok(n) = n else { break };
         if n.n_type == goblin::elf::note::NT_GNU_BUILD_ID && n.name == "GNU" {
             return Some(n.desc.iter().map(|b| format!("{b:02x}")).collect());
         }
@@ -169,7 +174,8 @@ struct PackageNote {
 fn package_note(elf: &GElf<'_>, bytes: &[u8]) -> Option<PackageNote> {
     const NT_FDO_PACKAGING_METADATA: u32 = 0xcafe_1a7e;
     let iter = elf.iter_note_sections(bytes, Some(".note.package"))?;
-    for n in iter.flatten() {
+    for n in iter.take(MAX_NOTES) {
+        let Ok(n) = n else { break };
         if n.n_type != NT_FDO_PACKAGING_METADATA || n.name != "FDO" {
             continue;
         }
@@ -211,5 +217,34 @@ mod tests {
         b.resize(40, 0);
         assert!(parse(&b, "/x").is_err());
         assert!(parse(b"\x7fELF", "/x").is_err());
+    }
+
+    /// A malformed note (sizes past the end of the note segment) once made the note walk spin
+    /// forever on goblin's repeated error, as it did on the real Qualcomm `wlanmdsp.mbn` of
+    /// linux-firmware. Every such mutation of a real library must parse within seconds.
+    #[test]
+    fn regression_13_malformed_notes_end_the_walk() {
+        let real =
+            include_bytes!("../../fixtures/dpkg/debian-12/usr/lib/x86_64-linux-gnu/libz.so.1.2.13");
+        // The build-id note of this file: PT_NOTE at 0x238, 0x24 bytes.
+        for (at, value) in [
+            (0x238, u32::MAX),
+            (0x238, 0x7fff_ffff),
+            (0x23c, u32::MAX),
+            (0x23c, 0x1000),
+            (0x238, 0),
+        ] {
+            let mut b = real.to_vec();
+            b[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = parse(&b, "/x");
+                let _ = tx.send(());
+            });
+            assert!(
+                rx.recv_timeout(std::time::Duration::from_secs(20)).is_ok(),
+                "note walk did not end with {value:#x} at {at:#x}"
+            );
+        }
     }
 }
