@@ -82,6 +82,26 @@ impl Roots {
         Roots { list, index }
     }
 
+    /// Drop what the walk found under the kernel and runtime directories of a nested root
+    /// (`/proc`, `/sys`, `/dev`, `/run` inside it), as the walk prunes those of the scanned root.
+    pub fn prune(&self, walked: &mut crate::walk::Walked) {
+        if self.list.len() == 1 {
+            return;
+        }
+        let pruned = |p: &str| {
+            let r = self.root_of(p);
+            r != 0
+                && crate::walk::PRUNED.iter().any(|d| {
+                    self.inner(r, p)
+                        .strip_prefix(d)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+        };
+        walked.files.retain(|e| !pruned(&e.path));
+        walked.links.retain(|e| !pruned(&e.path));
+        walked.errors.retain(|e| !pruned(&e.path));
+    }
+
     /// Index of the deepest root holding system path `path` (0: the scanned root).
     pub fn root_of(&self, path: &str) -> usize {
         if self.list.len() == 1 {

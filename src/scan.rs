@@ -114,8 +114,9 @@ pub fn scan(
         (Collected::default(), Vec::new())
     } else {
         pool.install(|| {
-            let walked = walk::walk(&root, &wcfg, &exclude);
+            let mut walked = walk::walk(&root, &wcfg, &exclude);
             let roots = Roots::discover(walked.files.iter().map(|e| e.path.as_str()));
+            roots.prune(&mut walked);
             let mut systems = Vec::with_capacity(roots.list.len());
             for (i, r) in roots.list.iter().enumerate() {
                 if i == 0 {
@@ -518,6 +519,14 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
         }
     }
     if owner.is_some_and(|o| !opens_owned(o, path)) {
+        return out;
+    }
+    // A file a path collector already made a firmware component of (a blob of a firmware
+    // tree, which may well be an ELF image) is that component, not a second binary.
+    if out.components.iter().any(|c| {
+        c.kind == crate::model::ComponentKind::Firmware
+            && c.locations.first().map(String::as_str) == Some(path)
+    }) {
         return out;
     }
     let opened = ctx

@@ -834,3 +834,34 @@ fn dpkg_owned_blob_uses_its_owner_copyright() {
     );
     assert!(!has_evidence(c, "copyright-holder", "Decoy Holder"), "{c}");
 }
+
+/// A blob of a firmware tree that is an ELF image (Qualcomm's `.mbn` and `.mdt` files are) is
+/// one firmware component, not also an unowned binary.
+#[test]
+fn elf_blob_in_a_firmware_tree_is_one_firmware_component() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp
+        .path()
+        .join("staging/firmware-atheros/lib/firmware/ath10k/WCN3990/hw1.0");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        fixtures().join("dpkg/debian-12/usr/lib/x86_64-linux-gnu/libz.so.1.2.13"),
+        dir.join("wlanmdsp.mbn"),
+    )
+    .unwrap();
+    let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
+    let at: Vec<&serde_json::Value> = r["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["locations"][0]
+                .as_str()
+                .unwrap()
+                .ends_with("/wlanmdsp.mbn")
+        })
+        .collect();
+    assert_eq!(at.len(), 1, "{at:?}");
+    assert_eq!(at[0]["found_by"], "linux-firmware");
+    assert_eq!(at[0]["vendor"]["id"], "qualcomm");
+}

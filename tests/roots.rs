@@ -41,6 +41,17 @@ fn host_tree() -> tempfile::TempDir {
     place("dpkg/distroless", DOCKER);
     place("apk/alpine-3.14", PODMAN);
     place("rpm/mariner-2.0", LXC);
+    // Kernel and runtime directories of a nested root are pruned as the scanned root's are.
+    let dev = t.join(CHROOT.trim_start_matches('/')).join("dev");
+    std::fs::create_dir_all(&dev).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd", dev.join("fd")).unwrap();
+    let proc_ = t.join(CHROOT.trim_start_matches('/')).join("proc/1");
+    std::fs::create_dir_all(&proc_).unwrap();
+    std::fs::copy(
+        fixtures().join("dpkg/debian-12/usr/bin/hostname"),
+        proc_.join("exe"),
+    )
+    .unwrap();
     let broken = t.join("srv/broken/var/lib/dpkg");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(
@@ -166,6 +177,11 @@ fn nested_roots_list_their_own_packages() {
         errors.contains(&"/srv/broken/var/lib/dpkg/status"),
         "{errors:?}"
     );
+    let pruned = format!("{CHROOT}/dev/");
+    assert!(!errors.iter().any(|e| e.starts_with(&pruned)), "{errors:?}");
+    assert!(!binaries
+        .iter()
+        .any(|b| b.starts_with(&format!("{CHROOT}/proc/"))));
 }
 
 fn z_count(r: &Value, root: &str) -> u64 {
