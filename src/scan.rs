@@ -388,6 +388,7 @@ fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> 
                             size: f.entry.size(),
                             head: &[],
                             owner: None,
+                            loaded: Default::default(),
                         },
                         &ctxs[f.root],
                     );
@@ -438,6 +439,7 @@ fn ownership_outside_paths(
                     size: file.len(),
                     head: &[],
                     owner: None,
+                    loaded: Default::default(),
                 },
                 ctx,
             );
@@ -514,6 +516,7 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
                 size,
                 head: &[],
                 owner,
+                loaded: Default::default(),
             };
             out.extend(run(**c, &cand, ctx));
         }
@@ -545,16 +548,18 @@ fn one_file(f: &Placed<'_>, owner: Option<&Owner>, ctx: &Context<'_>) -> Collect
         return out;
     }
     let mut inside = Collected::default();
+    // One candidate for every collector that wants the file: they share one load of it.
+    let cand = Candidate {
+        path,
+        host: &e.host,
+        fs: ctx.root,
+        size,
+        head: &head,
+        owner,
+        loaded: Default::default(),
+    };
     for c in files().filter(|c| !by_path.iter().any(|b| b.id() == c.id()) && c.matches_head(&head))
     {
-        let cand = Candidate {
-            path,
-            host: &e.host,
-            fs: ctx.root,
-            size,
-            head: &head,
-            owner,
-        };
         inside.extend(run(*c, &cand, ctx));
     }
     embedded_in_binary(path, &mut inside);

@@ -44,7 +44,14 @@ pub struct Candidate<'a> {
     pub head: &'a [u8],
     /// The package that owns the file, when a package database of its root lists it.
     pub owner: Option<&'a Owner>,
+    /// The file's bytes once one collector has loaded them: the collectors that read the same
+    /// executable (ELF, PE, Mach-O, Go, cargo-auditable) share one read or map of it.
+    pub loaded: Loaded,
 }
+
+/// The whole bytes of a candidate, loaded at most once (see [`Candidate::load`]).
+#[derive(Default)]
+pub struct Loaded(std::sync::OnceLock<Result<Arc<crate::rootfs::Bytes>, String>>);
 
 /// The package that owns a file, as its database collector reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,15 +116,24 @@ impl Candidate<'_> {
     /// The whole file (read when small, memory-mapped when large), or a result holding one
     /// report error when it is over `cap` bytes or cannot be read. `what` names the format in
     /// the message ("ELF file", "rpm database").
-    pub fn load(&self, what: &str, cap: u64) -> Result<crate::rootfs::Bytes, Collected> {
+    ///
+    /// The bytes are loaded once per file and shared by every collector offered it.
+    pub fn load(&self, what: &str, cap: u64) -> Result<Arc<crate::rootfs::Bytes>, Collected> {
         if self.size > cap {
             return Err(Collected::error(
                 self.path,
                 format!("{what} of {} bytes is over the {cap} byte limit", self.size),
             ));
         }
-        self.open()
-            .and_then(crate::rootfs::Opened::load)
+        self.loaded
+            .0
+            .get_or_init(|| {
+                self.open()
+                    .and_then(crate::rootfs::Opened::load)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
             .map_err(|e| Collected::error(self.path, format!("cannot read {what}: {e}")))
     }
 }

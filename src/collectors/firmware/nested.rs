@@ -118,6 +118,7 @@ pub fn collect(
                         size: data.len() as u64,
                         head: &[],
                         owner: None,
+                        loaded: Default::default(),
                     },
                     &ctx,
                 );
