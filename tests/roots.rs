@@ -252,3 +252,52 @@ fn nested_roots_give_identical_bytes() {
     assert!(!a.is_empty());
     assert_eq!(a, run());
 }
+
+/// The root of every component reaches the other formats: a CSV column and a CycloneDX
+/// property, which `--input` reads back.
+#[test]
+fn roots_in_csv_and_cyclonedx() {
+    let tree = host_tree();
+    let out = |fmt: &str| {
+        let o = crate::common::sovscan()
+            .args(["scan", "--reproducible", "-f", fmt, "--root"])
+            .arg(tree.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let csv = out("csv");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "root").unwrap();
+    assert!(csv.lines().skip(1).any(|l| {
+        l.starts_with(&format!("root:{CHROOT}!deb:zlib1g")) && l.split(',').nth(col) == Some(CHROOT)
+    }));
+    let cdx: Value = serde_json::from_str(&out("cyclonedx")).unwrap();
+    let z = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["bom-ref"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&format!("{CHROOT}!deb:zlib1g"))
+        })
+        .expect("chroot zlib in the SBOM");
+    assert!(z["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "sovscan:root" && p["value"] == CHROOT));
+    let sbom = tree.path().join("sbom.cdx.json");
+    std::fs::write(&sbom, out("cyclonedx")).unwrap();
+    let back = scan_json(&["--input", sbom.to_str().unwrap()]);
+    let z = back["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["root"] == CHROOT)
+        .expect("the root loads back");
+    assert_eq!(z["root"], CHROOT);
+}

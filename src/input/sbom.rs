@@ -403,6 +403,10 @@ fn build(raw: Raw, src: &str) -> Component {
             c.set_property(p, v);
         } else if k == "location" {
             c.locations.push(crate::text::sanitize(v));
+        } else if k == "root" {
+            c.root = Some(crate::text::sanitize(v));
+        } else if k == "part-of" {
+            c.part_of = Some(crate::text::sanitize(v));
         }
     }
     if !own_evidence {

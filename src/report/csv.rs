@@ -27,6 +27,10 @@ pub const HEADER: &[&str] = &[
     "criticality",
     "confidence",
     "count",
+    "root",
+    "part_of",
+    "board",
+    "found_by",
     "locations",
 ];
 
@@ -73,6 +77,10 @@ pub fn render(r: &Report) -> String {
                 .unwrap_or_default(),
             format!("{:.2}", c.confidence),
             c.count.map(|n| n.to_string()).unwrap_or_default(),
+            c.root.clone().unwrap_or_default(),
+            c.part_of.clone().unwrap_or_default(),
+            c.board.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
+            c.found_by.clone().unwrap_or_default(),
             c.locations.join(";"),
         ];
         let _ = w.write_record(row.iter().map(|cell| neutralise(cell)));

@@ -2,7 +2,7 @@
 //! annotations) carry for each component, so that another tool sees the attribution and
 //! `scan --input` can load a sovscan SBOM back without losing the evidence behind it.
 //!
-//! Names are stable: `sovscan:origin`, `sovscan:vendor`, `sovscan:ultimate-owner`,
+//! Names are stable: `sovscan:root`, `sovscan:found-by`, `sovscan:part-of`, `sovscan:origin`, `sovscan:vendor`, `sovscan:ultimate-owner`,
 //! `sovscan:board`, `sovscan:rule`, `sovscan:confidence`, `sovscan:evidence:<kind>`,
 //! `sovscan:property:<key>`…
 
@@ -23,6 +23,15 @@ pub fn facts(c: &Component) -> Vec<(String, String)> {
     put("kind", kind_str(c));
     if let Some(e) = &c.ecosystem {
         put("ecosystem", e);
+    }
+    if let Some(r) = &c.root {
+        put("root", r);
+    }
+    if let Some(f) = &c.found_by {
+        put("found-by", f);
+    }
+    if let Some(p) = &c.part_of {
+        put("part-of", p);
     }
     if let Some(o) = c.origin {
         put("origin", o.as_str());
