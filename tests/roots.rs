@@ -267,6 +267,14 @@ fn roots_in_csv_and_cyclonedx() {
         assert!(o.status.success());
         String::from_utf8(o.stdout).unwrap()
     };
+    for fmt in ["table", "markdown", "html"] {
+        let text = out(fmt);
+        assert!(text.contains(CHROOT), "{fmt} names the nested root");
+        assert!(
+            text.contains("docker-overlay2") || fmt == "html",
+            "{fmt} names the root kinds"
+        );
+    }
     let csv = out("csv");
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = header.iter().position(|h| *h == "root").unwrap();

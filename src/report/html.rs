@@ -296,14 +296,14 @@ fn component_table(r: &Report, o: &mut String) {
     );
     o.push_str(
         "<table id=\"components\"><thead><tr><th>component</th><th>version</th><th>kind</th><th>vendor</th>\
-<th>country</th><th>ultimate owner</th><th>origin</th><th>category</th><th data-type=\"num\">confidence</th><th>location</th></tr></thead><tbody>",
+<th>country</th><th>ultimate owner</th><th>origin</th><th>category</th><th data-type=\"num\">confidence</th><th>root</th><th>location</th></tr></thead><tbody>",
     );
     for c in &r.components {
         let v = c.vendor.as_ref();
         let origin = c.origin.map(|o| o.as_str()).unwrap_or("");
         let _ = write!(
             o,
-            "<tr title=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"o-{origin}\">{origin}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"loc\">{}</td></tr>",
+            "<tr title=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"o-{origin}\">{origin}</td><td>{}</td><td class=\"num\">{:.2}</td><td>{}</td><td class=\"loc\">{}</td></tr>",
             escape(&c.id),
             escape(&c.name),
             escape(c.version.as_deref().unwrap_or("")),
@@ -313,6 +313,7 @@ fn component_table(r: &Report, o: &mut String) {
             escape(v.and_then(|v| v.ultimate_owner.as_deref()).unwrap_or("")),
             escape(c.product.as_ref().map(|p| p.category.as_str()).unwrap_or("")),
             c.confidence,
+            escape(c.root.as_deref().unwrap_or("")),
             escape(c.locations.first().map(String::as_str).unwrap_or(""))
         );
     }

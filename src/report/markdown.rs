@@ -68,6 +68,23 @@ pub fn render(r: &Report) -> String {
         }
         o.push('\n');
     }
+    if r.roots.len() > 1 {
+        let _ = writeln!(
+            o,
+            "## Roots\n\n| root | kind | os | components |\n| --- | --- | --- | ---: |"
+        );
+        for root in &r.roots {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                escape(&root.path),
+                root.kind.as_str(),
+                escape(root.os.as_deref().unwrap_or("")),
+                root.components
+            );
+        }
+        o.push('\n');
+    }
     if !s.by_category.is_empty() {
         let _ = writeln!(o, "## By category\n\n| category | counts |\n| --- | --- |");
         for (cat, m) in &s.by_category {

@@ -49,6 +49,21 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(out, "\nBy country of the ultimate owner\n{t}");
     }
+    if r.roots.len() > 1 {
+        let mut t = table(&["root", "kind", "os", "components"]);
+        for root in &r.roots {
+            t.add_row(vec![
+                sanitize(&root.path),
+                root.kind.as_str().to_owned(),
+                root.os.as_deref().map(sanitize).unwrap_or_default(),
+                root.components.to_string(),
+            ]);
+        }
+        let _ = writeln!(
+            out,
+            "\nRoots (the scanned root and the nested roots in it)\n{t}"
+        );
+    }
     top_vendors(r, &mut out);
     let mut t = table(&[
         "component",
