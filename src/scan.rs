@@ -180,6 +180,10 @@ pub fn scan(
                     .owned
                     .extend(ownership_outside_paths(&files, &ctxs[0], &root));
             }
+            let mut owned_dirs: Vec<HashMap<String, Arc<Owner>>> = vec![HashMap::new(); ctxs.len()];
+            for (r, o) in std::mem::take(&mut databases.owned_dirs_in) {
+                owned_dirs[r].entry(o.path).or_insert(o.owner);
+            }
             let mut owned: Vec<HashMap<String, Arc<Owner>>> = vec![HashMap::new(); ctxs.len()];
             let outside = std::mem::take(&mut databases.owned)
                 .into_iter()
@@ -200,7 +204,11 @@ pub fn scan(
                     .or_insert(o.owner);
             }
             all.extend(databases.collected);
-            all.extend(file_phase(&files, &owned, &ctxs, &roots, progress));
+            let owners = Owners {
+                files: &owned,
+                dirs: &owned_dirs,
+            };
+            all.extend(file_phase(&files, &owners, &ctxs, &roots, progress));
             (all, list)
         })
     };
@@ -283,6 +291,7 @@ struct Placed<'a> {
 struct Databases {
     collected: Collected,
     owned_in: Vec<(usize, crate::collectors::Owned)>,
+    owned_dirs_in: Vec<(usize, crate::collectors::Owned)>,
     /// Owned files of the scanned root found outside the walked paths.
     owned: Vec<crate::collectors::Owned>,
 }
@@ -393,10 +402,12 @@ fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> 
                         &ctxs[f.root],
                     );
                     let owned = std::mem::take(&mut got.owned);
+                    let dirs = std::mem::take(&mut got.owned_dirs);
                     roots::rebase(&mut got, &roots.list[f.root]);
                     Databases {
                         collected: got,
                         owned_in: owned.into_iter().map(|o| (f.root, o)).collect(),
+                        owned_dirs_in: dirs.into_iter().map(|o| (f.root, o)).collect(),
                         owned: Vec::new(),
                     }
                 })
@@ -404,6 +415,7 @@ fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> 
         .reduce(Databases::default, |mut a, b| {
             a.collected.extend(b.collected);
             a.owned_in.extend(b.owned_in);
+            a.owned_dirs_in.extend(b.owned_dirs_in);
             a
         })
 }
@@ -449,9 +461,40 @@ fn ownership_outside_paths(
     owned
 }
 
+/// Who owns the files of each root: by file list, then by owned directory.
+struct Owners<'a> {
+    files: &'a [HashMap<String, Arc<Owner>>],
+    dirs: &'a [HashMap<String, Arc<Owner>>],
+}
+
+impl Owners<'_> {
+    /// The owner of `path` in root `r`: the package whose file list names it, else the package
+    /// whose owned directory is the deepest one holding it.
+    fn of(&self, r: usize, path: &str) -> Option<&Owner> {
+        if let Some(o) = self.files[r].get(path) {
+            return Some(o);
+        }
+        let dirs = &self.dirs[r];
+        if dirs.is_empty() {
+            return None;
+        }
+        let mut end = path.len();
+        while let Some(i) = path[..end].rfind('/') {
+            if i == 0 {
+                break;
+            }
+            if let Some(o) = dirs.get(&path[..i]) {
+                return Some(o);
+            }
+            end = i;
+        }
+        None
+    }
+}
+
 fn file_phase(
     files: &[Placed<'_>],
-    owned: &[HashMap<String, Arc<Owner>>],
+    owned: &Owners<'_>,
     ctxs: &[Context<'_>],
     roots: &Roots,
     progress: Option<Progress<'_>>,
@@ -461,7 +504,7 @@ fn file_phase(
     let done = std::sync::atomic::AtomicU64::new(0);
     todo.par_iter()
         .map(|f| {
-            let owner = owned[f.root].get(f.inner).map(|o| &**o);
+            let owner = owned.of(f.root, f.inner);
             let mut r = one_file(f, owner, &ctxs[f.root]);
             roots::rebase(&mut r, &roots.list[f.root]);
             if let Some(p) = progress {

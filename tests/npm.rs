@@ -177,3 +177,51 @@ fn damaged_manifests_and_locks() {
         ]
     );
 }
+
+/// An installed npm package owns its folder: a binary inside it is read as a part of the
+/// package (`part_of`, `contains`), and the package, whose metadata names no maker, takes the
+/// vendor its signed binaries agree on; an unsigned one gives nothing. The test lays real files
+/// out as npm would (a package.json written here, Microsoft's signed DLL and a Debian ELF).
+#[test]
+fn binaries_inside_an_installed_package_are_its_parts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nm = tmp.path().join("app/node_modules");
+    for (pkg, file, from) in [
+        (
+            "vc-runtime",
+            "bin/vcruntime140.dll",
+            "python/win-wheel/Scripts/vcruntime140.dll",
+        ),
+        (
+            "@acme/tool-linux-x64",
+            "bin/tool",
+            "dpkg/debian-12/usr/bin/hostname",
+        ),
+    ] {
+        let dir = nm.join(pkg);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(
+            dir.join("package.json"),
+            format!("{{\"name\": \"{pkg}\", \"version\": \"1.0.0\"}}"),
+        )
+        .unwrap();
+        std::fs::copy(fixtures().join(from), dir.join(file)).unwrap();
+    }
+    let r = scan_json(&["--root", tmp.path().to_str().unwrap()]);
+    let dll = component(&r, "pe:/app/node_modules/vc-runtime/bin/vcruntime140.dll");
+    assert_eq!(dll["part_of"], "npm:vc-runtime@1.0.0");
+    assert_eq!(dll["vendor"]["id"], "microsoft");
+    assert_eq!(
+        component(&r, "npm:vc-runtime@1.0.0")["vendor"]["id"],
+        "microsoft"
+    );
+    let tool = component(&r, "elf:/app/node_modules/@acme/tool-linux-x64/bin/tool");
+    assert_eq!(tool["part_of"], "npm:@acme/tool-linux-x64@1.0.0");
+    assert!(component(&r, "npm:@acme/tool-linux-x64@1.0.0")["vendor"].is_null());
+    assert!(r["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "contains" && e["from"] == "npm:vc-runtime@1.0.0"));
+    assert_eq!(r["summary"]["components"], 2);
+}

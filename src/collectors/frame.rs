@@ -216,6 +216,9 @@ pub struct Collected {
     pub errors: Vec<ScanError>,
     /// Files owned by the components (database collectors only).
     pub owned: Vec<Owned>,
+    /// Directories whose files a component owns when no file list names them (an installed npm
+    /// package's folder, a gem's folder): the deepest such directory of a file owns it.
+    pub owned_dirs: Vec<Owned>,
     /// Edges between components (by component id).
     pub relationships: Vec<crate::model::Relationship>,
 }
@@ -226,6 +229,7 @@ impl Collected {
         self.components.extend(other.components);
         self.errors.extend(other.errors);
         self.owned.extend(other.owned);
+        self.owned_dirs.extend(other.owned_dirs);
         self.relationships.extend(other.relationships);
     }
 
@@ -233,6 +237,15 @@ impl Collected {
     pub fn own(&mut self, path: String, owner: &Arc<Owner>) {
         self.owned.push(Owned {
             path,
+            owner: Arc::clone(owner),
+        });
+    }
+
+    /// Record that `owner` owns every file below directory `dir` (a system path) that no file
+    /// list names and no deeper owned directory holds.
+    pub fn own_dir(&mut self, dir: String, owner: &Arc<Owner>) {
+        self.owned_dirs.push(Owned {
+            path: dir,
             owner: Arc::clone(owner),
         });
     }

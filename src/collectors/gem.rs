@@ -22,7 +22,7 @@ impl Collector for Gem {
         "gem"
     }
     fn reads(&self) -> &'static str {
-        "`specifications/*.gemspec` (read, never evaluated)"
+        "`specifications/*.gemspec` (read, never evaluated); the gem owns its `gems/NAME-VERSION/` folder, whose binaries are read as its parts"
     }
     fn emits(&self) -> &'static [EvidenceKind] {
         &[
@@ -34,6 +34,11 @@ impl Collector for Gem {
     }
     fn matches_path(&self, path: &str) -> bool {
         path.ends_with(".gemspec") && (path.contains("/specifications/"))
+    }
+    fn phase(&self) -> super::Phase {
+        // A database of one package: runs before the file phase so its folder's files are
+        // known to be the gem's.
+        super::Phase::Database
     }
     fn wants_owned(&self) -> bool {
         true
@@ -50,6 +55,14 @@ impl Collector for Gem {
         let (name, version) = (name[0].as_str(), version[0].as_str());
         let purl = meta::purl("gem", None, name, Some(version));
         let mut comp = meta::package("gem", name, Some(version), c.path, purl);
+        let mut out = Collected::default();
+        // `…/specifications/NAME-VERSION.gemspec` describes the gem installed in
+        // `…/gems/NAME-VERSION/`, which its package owns (native extensions included).
+        if let Some((base, file)) = c.path.rsplit_once("/specifications/") {
+            if let Some(stem) = file.strip_suffix(".gemspec") {
+                out.own_dir(format!("{base}/gems/{stem}"), &super::Owner::of(&comp));
+            }
+        }
         for e in spec.get("email").into_iter().flatten() {
             meta::people(&mut comp, e, c.path, false);
         }
@@ -70,10 +83,8 @@ impl Collector for Gem {
         if let Some(s) = spec.get("summary") {
             comp.set_property("summary", &s[0]);
         }
-        Collected {
-            components: vec![comp],
-            ..Collected::default()
-        }
+        out.components.push(comp);
+        out
     }
 }
 

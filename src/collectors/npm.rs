@@ -26,7 +26,7 @@ impl Collector for Npm {
         "npm"
     }
     fn reads(&self) -> &'static str {
-        "installed `node_modules/**/package.json`; `package-lock.json` v1–v3, `yarn.lock` (v1, Berry), `pnpm-lock.yaml` (v5–v9) with dependency edges; a lock next to `node_modules` only adds edges"
+        "installed `node_modules/**/package.json` (each package owns its folder: binaries in it are read as its parts); `package-lock.json` v1–v3, `yarn.lock` (v1, Berry), `pnpm-lock.yaml` (v5–v9) with dependency edges; a lock next to `node_modules` only adds edges"
     }
     fn emits(&self) -> &'static [EvidenceKind] {
         &[
@@ -128,10 +128,14 @@ fn installed(v: &Value, at: &str) -> Collected {
     };
     let mut comp = component(&name, version, at);
     evidence(&mut comp, v, at);
-    Collected {
-        components: vec![comp],
-        ..Collected::default()
+    let mut out = Collected::default();
+    // An installed package owns its folder (its nested `node_modules` hold other packages,
+    // whose deeper folders own their own files).
+    if installed_dir(dir).is_some() {
+        out.own_dir(dir.to_owned(), &super::Owner::of(&comp));
     }
+    out.components.push(comp);
+    out
 }
 
 /// An npm package component with scope evidence.

@@ -486,8 +486,8 @@ fn finish(
     Collected {
         components,
         errors,
-        owned: Vec::new(),
         relationships,
+        ..Collected::default()
     }
 }
 
