@@ -178,7 +178,15 @@ fn rc4(data: &mut [u8], key: &[u8]) {
     }
 }
 
+/// The first word of every idbloader header once RC4-encrypted with the fixed key
+/// (rkcommon.h): checked before decrypting, so the RC4 runs only on idbloader images and not on
+/// the head of every file a scan sniffs.
+const RK_MAGIC_ENCRYPTED: u32 = 0xfcdc_8c3b;
+
 fn rockchip_rc4(b: &[u8]) -> Option<Boot> {
+    if rd::u32le(b, 0)? != RK_MAGIC_ENCRYPTED {
+        return None;
+    }
     let mut h = b.get(..512)?.to_vec();
     rc4(&mut h, &RK_RC4_KEY);
     if rd::u32le(&h, 0)? != RK_MAGIC {
@@ -437,7 +445,10 @@ mod tests {
         // rkcommon.h: the encrypted magic reads 0xfcdc8c3b.
         let mut w = RK_MAGIC.to_le_bytes().to_vec();
         rc4(&mut w, &RK_RC4_KEY);
-        assert_eq!(u32::from_le_bytes([w[0], w[1], w[2], w[3]]), 0xfcdc_8c3b);
+        assert_eq!(
+            u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+            RK_MAGIC_ENCRYPTED
+        );
     }
 
     #[test]
