@@ -1049,6 +1049,96 @@ mod tests {
     }
 
     #[test]
+    fn db_args() {
+        let db = |args: &[&str]| {
+            let Command::Db(a) = parse(args).command else {
+                panic!()
+            };
+            a
+        };
+        let a = db(&[
+            "sovscan",
+            "db",
+            "ingest",
+            "q3/",
+            "-",
+            "--tag",
+            "unit=fin",
+            "--tags",
+            "t.csv",
+            "--db",
+            "postgres://u@h/d",
+        ]);
+        assert_eq!(a.db, "postgres://u@h/d");
+        let DbCommand::Ingest {
+            reports,
+            tags,
+            tags_file,
+        } = a.command
+        else {
+            panic!()
+        };
+        assert_eq!(reports, vec![PathBuf::from("q3/"), PathBuf::from("-")]);
+        assert_eq!(tags, vec!["unit=fin"]);
+        assert_eq!(tags_file, Some(PathBuf::from("t.csv")));
+        let a = db(&[
+            "sovscan", "db", "--db", "f.db", "trend", "--by", "country", "--home", "EU", "--from",
+            "2026-Q3", "-f", "csv",
+        ]);
+        let DbCommand::Trend {
+            by, home, format, ..
+        } = a.command
+        else {
+            panic!()
+        };
+        assert_eq!(by, crate::db::query::By::Country);
+        assert_eq!(home.as_deref(), Some("EU"));
+        assert_eq!(format, report::db::DbFormat::Csv);
+        let a = db(&[
+            "sovscan",
+            "db",
+            "diff",
+            "--from",
+            "2026-Q3",
+            "--to",
+            "2026-Q4",
+            "--fail-on",
+            "any",
+        ]);
+        assert!(matches!(
+            a.command,
+            DbCommand::Diff {
+                fail_on: Some(crate::diff::FailOn::Any),
+                ..
+            }
+        ));
+        let a = db(&[
+            "sovscan",
+            "db",
+            "hosts",
+            "--list",
+            "us-fcc-covered",
+            "--as-of",
+            "2026-12-31",
+        ]);
+        assert!(matches!(
+            a.command,
+            DbCommand::Hosts {
+                list: Some(_),
+                as_of: Some(_),
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["sovscan", "db", "hosts"]).is_err());
+        assert!(
+            Cli::try_parse_from(["sovscan", "db", "hosts", "--vendor", "a", "--owner", "b"])
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["sovscan", "db", "diff", "--from", "2026-Q3"]).is_err());
+        assert!(Cli::try_parse_from(["sovscan", "db", "ingest"]).is_err());
+    }
+
+    #[test]
     fn hardware_default_and_flags() {
         let cfg = |args: &[&str]| {
             let Command::Scan(a) = parse(args).command else {

@@ -7,6 +7,7 @@
 use crate::common::{fixtures, scan_json, sovscan};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The two base reports (home DE), scanned once per test process.
@@ -619,7 +620,11 @@ fn pg_database(name: &str) -> Option<String> {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI=true and SOVSCAN_TEST_PG is not set: .ci/run starts PostgreSQL and sets it");
         }
-        eprintln!("SKIPPED: {name}: SOVSCAN_TEST_PG is not set (eval \"$(.ci/pg-start)\")");
+        // Said on stderr (shown with --nocapture): the test says what it skips.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: {name}: SOVSCAN_TEST_PG is not set (eval \"$(.ci/pg-start)\")"
+        );
         return None;
     };
     let mut client = postgres::Client::connect(&base, postgres::NoTls)

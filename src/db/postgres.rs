@@ -15,7 +15,7 @@ use postgres::{Client, NoTls};
 use std::io::Write as _;
 
 /// Advisory lock key taken while migrating (any constant; "sovscan" in ASCII).
-const MIGRATION_LOCK: i64 = 0x736f_7673_6361_6e;
+const MIGRATION_LOCK: i64 = 0x0073_6f76_7363_616e;
 /// How long connecting may take before it is an error.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
