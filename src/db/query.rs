@@ -54,6 +54,15 @@ impl Scope {
     }
 }
 
+/// The counted scans (each host's latest of its quarter, within `cond`) as the CTE `counted`,
+/// materialised once so that the correlated test runs per scan, not per observation.
+fn counted(cond: &str) -> String {
+    format!(
+        "WITH counted AS MATERIALIZED (SELECT s.id, s.host, s.quarter, s.components \
+         FROM scans s WHERE {QUARTER_LATEST}{cond})"
+    )
+}
+
 fn tag_conditions(alias: &str, tags: &[(String, String)], params: &mut Vec<Value>) -> String {
     let mut sql = String::new();
     for (k, v) in tags {
@@ -104,19 +113,25 @@ fn group_expr(by: By, home: Option<&[String]>, params: &mut Vec<Value>) -> Strin
 
 /// Per quarter and group: hosts and components. `home` (countries) recomputes origin classes
 /// relative to another home than the reports'.
+///
+/// A host has one counted scan per quarter, so hosts are counted as scans, in two
+/// hash-friendly aggregations (not `COUNT(DISTINCT)`, which sorts every observation).
 pub fn trend(
     b: &mut dyn Backend,
     by: By,
     home: Option<&[String]>,
     scope: &Scope,
 ) -> Result<Vec<TrendRow>> {
+    // The CTE (and its parameters) comes first in the SQL, then the group expression.
     let mut params = Vec::new();
-    let g = group_expr(by, home, &mut params);
     let cond = scope.conditions(&mut params);
+    let g = group_expr(by, home, &mut params);
     let sql = format!(
-        "SELECT s.quarter, {g} AS grp, COUNT(DISTINCT s.host), COUNT(*) \
-         FROM scans s JOIN observations o ON o.scan_id = s.id \
-         WHERE {QUARTER_LATEST}{cond} GROUP BY 1, 2 ORDER BY 1, 2"
+        "{} SELECT quarter, grp, COUNT(*), CAST(SUM(n) AS BIGINT) FROM \
+         (SELECT s.quarter AS quarter, {g} AS grp, s.id AS scan, COUNT(*) AS n \
+          FROM counted s JOIN observations o ON o.scan_id = s.id GROUP BY 1, 2, 3) x \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+        counted(&cond)
     );
     Ok(b.query(&sql, &params)?
         .into_iter()
@@ -207,9 +222,10 @@ fn hosts_per(
     let mut params = vec![Value::from(quarter)];
     let cond = tag_conditions("s", tags, &mut params);
     let sql = format!(
-        "SELECT o.{col}, COUNT(DISTINCT s.host) FROM scans s \
-         JOIN observations o ON o.scan_id = s.id \
-         WHERE s.quarter = ? AND {QUARTER_LATEST}{cond} AND o.{col} IS NOT NULL GROUP BY o.{col}"
+        "{} SELECT id, COUNT(*) FROM (SELECT o.{col} AS id, s.id AS scan FROM counted s \
+         JOIN observations o ON o.scan_id = s.id WHERE o.{col} IS NOT NULL \
+         GROUP BY 1, 2) x GROUP BY 1",
+        counted(&format!(" AND s.quarter = ?{cond}"))
     );
     Ok(b.query(&sql, &params)?
         .into_iter()
@@ -222,18 +238,16 @@ fn idents_of(
     origin: &str,
     quarter: &str,
     tags: &[(String, String)],
-) -> Result<BTreeSet<String>> {
-    let mut params = vec![Value::from(quarter), Value::from(origin)];
+) -> Result<BTreeSet<i64>> {
+    let mut params = vec![Value::from(quarter)];
     let cond = tag_conditions("s", tags, &mut params);
+    params.push(origin.into());
     let sql = format!(
-        "SELECT DISTINCT c.ident FROM scans s JOIN observations o ON o.scan_id = s.id \
-         JOIN components c ON c.id = o.component_id \
-         WHERE s.quarter = ? AND COALESCE(o.origin, 'unknown') = ? AND {QUARTER_LATEST}{cond}"
+        "{} SELECT DISTINCT o.component_id FROM counted s JOIN observations o \
+         ON o.scan_id = s.id WHERE COALESCE(o.origin, 'unknown') = ?",
+        counted(&format!(" AND s.quarter = ?{cond}"))
     );
-    Ok(b.query(&sql, &params)?
-        .into_iter()
-        .filter_map(|r| r[0].text())
-        .collect())
+    Ok(b.query(&sql, &params)?.iter().map(|r| r[0].int()).collect())
 }
 
 struct HostCounts {
@@ -250,12 +264,13 @@ fn host_counts(
     let mut params = vec![Value::from(quarter)];
     let cond = tag_conditions("s", tags, &mut params);
     let sql = format!(
-        "SELECT s.host, s.components, \
+        "{} SELECT s.host, s.components, \
          COUNT(o.scan_id), \
          SUM(CASE WHEN o.origin = 'foreign' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN o.origin IS NULL OR o.origin = 'unknown' THEN 1 ELSE 0 END) \
-         FROM scans s LEFT JOIN observations o ON o.scan_id = s.id \
-         WHERE s.quarter = ? AND {QUARTER_LATEST}{cond} GROUP BY s.host, s.components"
+         FROM counted s LEFT JOIN observations o ON o.scan_id = s.id \
+         GROUP BY s.host, s.components",
+        counted(&format!(" AND s.quarter = ?{cond}"))
     );
     Ok(b.query(&sql, &params)?
         .into_iter()
@@ -319,10 +334,22 @@ pub fn diff(
     }
     let newly = |b: &mut dyn Backend, origin: &str| -> Result<Vec<String>> {
         let before = idents_of(b, origin, from, tags)?;
-        Ok(idents_of(b, origin, to, tags)?
+        let ids: Vec<i64> = idents_of(b, origin, to, tags)?
             .into_iter()
             .filter(|i| !before.contains(i))
-            .collect())
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let params: Vec<Value> = chunk.iter().map(|i| Value::Int(*i)).collect();
+            let rows = b.query(
+                &format!("SELECT ident FROM components WHERE id IN ({marks})"),
+                &params,
+            )?;
+            out.extend(rows.iter().filter_map(|r| r[0].text()));
+        }
+        out.sort();
+        Ok(out)
     };
     let newly_foreign = newly(b, "foreign")?;
     let newly_unknown = newly(b, "unknown")?;

@@ -13,7 +13,9 @@
 use super::{Backend, Value};
 use anyhow::Result;
 
-/// The migrations, in order: (version, name, SQL).
+/// The migrations, in order: (version, name, SQL). The one engine-specific word is written as
+/// a comment, `/*WITHOUT ROWID*/`, that the SQLite backend turns into the clause (observations
+/// clustered by scan, so a scan's rows are read in one range) and PostgreSQL ignores.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "tables", TABLES), (2, "views", VIEWS)];
 
 const TABLES: &str = "
@@ -68,7 +70,7 @@ CREATE TABLE observations (
     product TEXT,
     count BIGINT NOT NULL,
     PRIMARY KEY (scan_id, component_id)
-);
+) /*WITHOUT ROWID*/;
 CREATE INDEX observations_vendor ON observations (vendor, scan_id);
 CREATE INDEX observations_owner ON observations (owner, scan_id);
 CREATE INDEX observations_country ON observations (country, scan_id);

@@ -87,7 +87,7 @@ impl Backend for Sqlite {
             )
             .optional()?;
         if done.is_none() {
-            tx.execute_batch(sql)
+            tx.execute_batch(&sql.replace("/*WITHOUT ROWID*/", "WITHOUT ROWID"))
                 .with_context(|| format!("migration {version} ({name})"))?;
             tx.execute(
                 "INSERT INTO sovscan_schema (version, name, applied) VALUES (?1, ?2, ?3)",
