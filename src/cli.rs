@@ -43,6 +43,130 @@ pub enum Command {
     /// Merge host reports into one fleet report (per-component host counts, per-host
     /// summaries), reading one report at a time.
     Merge(MergeArgs),
+    /// The fleet store: keep many hosts' reports in SQLite or PostgreSQL and query them by
+    /// quarter.
+    Db(DbArgs),
+}
+
+/// `sovscan db`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The store: a SQLite file path or `sqlite://PATH` (created when missing), or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` for a shared PostgreSQL server.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "SOVSCAN_DB",
+        default_value = "sovscan.db",
+        hide_env_values = true
+    )]
+    pub db: String,
+    /// The command.
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// `sovscan db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the store's tables and views, or bring them up to date (also done on first use).
+    Migrate,
+    /// Store reports: files, directories of `*.json` reports, or `-` for standard input.
+    ///
+    /// A report already stored (same host, scan start and file digest) is skipped, so ingesting
+    /// twice adds nothing. Reports that cannot be read are named on standard error and the
+    /// others are stored; the exit code is then 1.
+    Ingest {
+        /// Reports (`sovscan scan -f json`), directories of them, or `-`.
+        #[arg(value_name = "REPORT", required = true)]
+        reports: Vec<PathBuf>,
+        /// Tag every ingested scan with KEY=VALUE (repeatable): `--tag unit=finance`.
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// Tag scans per host from a CSV file: a header `host,unit,site…`, then one row per host.
+        #[arg(long = "tags", value_name = "FILE.csv")]
+        tags_file: Option<PathBuf>,
+    },
+    /// Per quarter and group: how many hosts and components, each host counted at its latest
+    /// scan of the quarter.
+    Trend {
+        /// The dimension to group by.
+        #[arg(long, value_enum, default_value_t = crate::db::query::By::Origin)]
+        by: crate::db::query::By,
+        /// Recompute origin classes relative to this home (country, region or list) instead of
+        /// the reports' own.
+        #[arg(long, value_name = "CC")]
+        home: Option<String>,
+        /// First quarter (`2026-Q3`).
+        #[arg(long, value_name = "QUARTER")]
+        from: Option<String>,
+        /// Last quarter.
+        #[arg(long, value_name = "QUARTER")]
+        to: Option<String>,
+        /// Only hosts whose counted scan has the tag KEY=VALUE (repeatable: all must hold).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = report::db::DbFormat::Table)]
+        format: report::db::DbFormat,
+    },
+    /// Fleet-level changes between two quarters: vendors, owners and products that appeared or
+    /// disappeared (with host counts), and the hosts whose origin shares moved most.
+    Diff {
+        /// The earlier quarter (`2026-Q3`).
+        #[arg(long, value_name = "QUARTER")]
+        from: String,
+        /// The later quarter.
+        #[arg(long, value_name = "QUARTER")]
+        to: String,
+        /// Only hosts whose counted scan has the tag KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// How many hosts to list.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        top: usize,
+        /// Exit with code 1 when this holds: a component foreign on some host that was foreign
+        /// on none, the same for unknown origin, or any vendor, owner or product appeared or
+        /// disappeared.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        fail_on: Option<crate::diff::FailOn>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = report::db::DbFormat::Table)]
+        format: report::db::DbFormat,
+    },
+    /// The hosts whose latest scan has a component of a vendor, owner, country, entity list or
+    /// product: since when (first scan it was seen in) and their latest scan.
+    #[command(group(clap::ArgGroup::new("what").required(true).multiple(false)))]
+    Hosts {
+        /// Made by this vendor id.
+        #[arg(long, value_name = "ID", group = "what")]
+        vendor: Option<String>,
+        /// Ultimately owned by this vendor id.
+        #[arg(long, value_name = "ID", group = "what")]
+        owner: Option<String>,
+        /// Of a maker whose (owner's) country is CC.
+        #[arg(long, value_name = "CC", group = "what")]
+        country: Option<String>,
+        /// Made or owned by a member of this entity list (`us-fcc-covered`).
+        #[arg(long, value_name = "LIST", group = "what")]
+        list: Option<String>,
+        /// This product id.
+        #[arg(long, value_name = "ID", group = "what")]
+        product: Option<String>,
+        /// Look at the store as it was at the end of this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Only hosts whose latest scan has the tag KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// Add rule files from DIR (for `--list`).
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = report::db::DbFormat::Table)]
+        format: report::db::DbFormat,
+    },
 }
 
 /// `sovscan merge`.
@@ -428,6 +552,147 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Rules(cmd) => run_rules(cmd),
+        Command::Db(args) => run_db(args),
+    }
+}
+
+fn tag_pairs(tags: &[String]) -> Result<Vec<(String, String)>> {
+    tags.iter()
+        .map(|t| crate::db::ingest::Tags::parse_pair(t))
+        .collect()
+}
+
+fn run_db(args: DbArgs) -> Result<ExitCode> {
+    use crate::db::{self, query};
+    let loc = db::Location::parse(&args.db)?;
+    let mut store = db::open(&loc)?;
+    let store = store.as_mut();
+    match args.command {
+        DbCommand::Migrate => {
+            let v = db::schema::current(store)?;
+            emit(&format!("{}: schema version {v}\n", loc.display()), None)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DbCommand::Ingest {
+            reports,
+            tags,
+            tags_file,
+        } => {
+            let mut t = db::ingest::Tags {
+                all: tag_pairs(&tags)?,
+                ..Default::default()
+            };
+            if let Some(f) = &tags_file {
+                t.read_csv(f)?;
+            }
+            let rules = crate::rules::load_strict(&[])?;
+            let started = std::time::Instant::now();
+            let out = db::ingest::ingest(store, &reports, &t, &rules)?;
+            {
+                let mut err = std::io::stderr().lock();
+                for r in &out.rejected {
+                    writeln!(
+                        err,
+                        "error: {}: {}",
+                        crate::text::sanitize(&r.source),
+                        crate::text::sanitize(&r.reason)
+                    )?;
+                }
+            }
+            emit(
+                &format!(
+                    "{} report(s) read: {} new scan(s) with {} observation(s), {} already stored, {} rejected ({:.2} s)\n",
+                    out.reports,
+                    out.new_scans,
+                    out.new_observations,
+                    out.already,
+                    out.rejected.len(),
+                    started.elapsed().as_secs_f64()
+                ),
+                None,
+            )?;
+            Ok(if out.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        DbCommand::Trend {
+            by,
+            home,
+            from,
+            to,
+            tags,
+            format,
+        } => {
+            let home = match &home {
+                Some(h) => Some(crate::rules::load_strict(&[])?.home_countries(h)?),
+                None => None,
+            };
+            let scope = query::Scope {
+                from: from.as_deref().map(db::parse_quarter).transpose()?,
+                to: to.as_deref().map(db::parse_quarter).transpose()?,
+                tags: tag_pairs(&tags)?,
+            };
+            let rows = query::trend(store, by, home.as_deref(), &scope)?;
+            let name = clap::ValueEnum::to_possible_value(&by)
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            emit(&report::db::trend(&rows, &name, format), None)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DbCommand::Diff {
+            from,
+            to,
+            tags,
+            top,
+            fail_on,
+            format,
+        } => {
+            let (from, to) = (db::parse_quarter(&from)?, db::parse_quarter(&to)?);
+            let d = query::diff(store, &from, &to, &tag_pairs(&tags)?, top)?;
+            emit(&report::db::diff(&d, format), None)?;
+            Ok(match fail_on {
+                Some(on) if d.fails(on) => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
+        DbCommand::Hosts {
+            vendor,
+            owner,
+            country,
+            list,
+            product,
+            as_of,
+            tags,
+            rules,
+            format,
+        } => {
+            let filter = if let Some(v) = vendor {
+                query::Filter::Vendor(v)
+            } else if let Some(v) = owner {
+                query::Filter::Owner(v)
+            } else if let Some(v) = country {
+                query::Filter::Country(v)
+            } else if let Some(v) = product {
+                query::Filter::Product(v)
+            } else if let Some(name) = list {
+                let rdb = crate::rules::load_strict(&rules)?;
+                let l = rdb.lists.get(&name).with_context(|| {
+                    format!(
+                        "--list {name}: no such entity list (known: {})",
+                        rdb.lists.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                })?;
+                query::Filter::List(l.raw.members.iter().map(|m| m.vendor.clone()).collect())
+            } else {
+                anyhow::bail!("give one of --vendor, --owner, --country, --list, --product");
+            };
+            let bound = query::as_of_bound(as_of.as_deref())?;
+            let rows = query::hosts(store, &filter, &bound, &tag_pairs(&tags)?)?;
+            emit(&report::db::hosts(&rows, format), None)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -781,6 +1046,96 @@ mod tests {
             (a.component.as_deref(), a.format),
             (Some("deb:zlib1g@1"), ExplainFormat::Json)
         );
+    }
+
+    #[test]
+    fn db_args() {
+        let db = |args: &[&str]| {
+            let Command::Db(a) = parse(args).command else {
+                panic!()
+            };
+            a
+        };
+        let a = db(&[
+            "sovscan",
+            "db",
+            "ingest",
+            "q3/",
+            "-",
+            "--tag",
+            "unit=fin",
+            "--tags",
+            "t.csv",
+            "--db",
+            "postgres://u@h/d",
+        ]);
+        assert_eq!(a.db, "postgres://u@h/d");
+        let DbCommand::Ingest {
+            reports,
+            tags,
+            tags_file,
+        } = a.command
+        else {
+            panic!()
+        };
+        assert_eq!(reports, vec![PathBuf::from("q3/"), PathBuf::from("-")]);
+        assert_eq!(tags, vec!["unit=fin"]);
+        assert_eq!(tags_file, Some(PathBuf::from("t.csv")));
+        let a = db(&[
+            "sovscan", "db", "--db", "f.db", "trend", "--by", "country", "--home", "EU", "--from",
+            "2026-Q3", "-f", "csv",
+        ]);
+        let DbCommand::Trend {
+            by, home, format, ..
+        } = a.command
+        else {
+            panic!()
+        };
+        assert_eq!(by, crate::db::query::By::Country);
+        assert_eq!(home.as_deref(), Some("EU"));
+        assert_eq!(format, report::db::DbFormat::Csv);
+        let a = db(&[
+            "sovscan",
+            "db",
+            "diff",
+            "--from",
+            "2026-Q3",
+            "--to",
+            "2026-Q4",
+            "--fail-on",
+            "any",
+        ]);
+        assert!(matches!(
+            a.command,
+            DbCommand::Diff {
+                fail_on: Some(crate::diff::FailOn::Any),
+                ..
+            }
+        ));
+        let a = db(&[
+            "sovscan",
+            "db",
+            "hosts",
+            "--list",
+            "us-fcc-covered",
+            "--as-of",
+            "2026-12-31",
+        ]);
+        assert!(matches!(
+            a.command,
+            DbCommand::Hosts {
+                list: Some(_),
+                as_of: Some(_),
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["sovscan", "db", "hosts"]).is_err());
+        assert!(
+            Cli::try_parse_from(["sovscan", "db", "hosts", "--vendor", "a", "--owner", "b"])
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["sovscan", "db", "diff", "--from", "2026-Q3"]).is_err());
+        assert!(Cli::try_parse_from(["sovscan", "db", "ingest"]).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod attribute;
 pub mod bytes;
 pub mod cli;
 pub mod collectors;
+pub mod db;
 pub mod deep;
 pub mod diag;
 pub mod diff;

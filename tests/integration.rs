@@ -4,6 +4,7 @@ mod apk;
 mod binaries;
 mod cargo;
 mod common;
+mod db;
 mod diff;
 mod firmware;
 mod golang;

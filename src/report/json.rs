@@ -19,8 +19,13 @@ pub fn read(path: &Path) -> crate::Result<Report> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse(text.as_bytes(), path)
+}
+
+/// Parse a report read from `path`, refusing other schemas with a clear message.
+pub fn parse(bytes: &[u8], path: &Path) -> crate::Result<Report> {
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| crate::Error::Report {
+        serde_json::from_slice(bytes).map_err(|e| crate::Error::Report {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod cyclonedx;
+pub mod db;
 pub mod diff;
 pub mod github;
 pub mod html;
