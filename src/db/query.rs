@@ -213,41 +213,69 @@ impl FleetDiff {
     }
 }
 
+/// Per (`vendor`|`owner`|`product`, id): the hosts counted in `quarter` that have it. One
+/// statement per column: a `UNION` of the three is slower on both engines (it sorts to
+/// deduplicate).
 fn hosts_per(
     b: &mut dyn Backend,
-    col: &str,
     quarter: &str,
     tags: &[(String, String)],
-) -> Result<BTreeMap<String, i64>> {
-    let mut params = vec![Value::from(quarter)];
-    let cond = tag_conditions("s", tags, &mut params);
-    let sql = format!(
-        "{} SELECT id, COUNT(*) FROM (SELECT o.{col} AS id, s.id AS scan FROM counted s \
-         JOIN observations o ON o.scan_id = s.id WHERE o.{col} IS NOT NULL \
-         GROUP BY 1, 2) x GROUP BY 1",
-        counted(&format!(" AND s.quarter = ?{cond}"))
-    );
-    Ok(b.query(&sql, &params)?
-        .into_iter()
-        .map(|r| (r[0].text().unwrap_or_default(), r[1].int()))
-        .collect())
+) -> Result<BTreeMap<(String, String), i64>> {
+    let mut out = BTreeMap::new();
+    for col in ["vendor", "owner", "product"] {
+        let mut params = vec![Value::from(quarter)];
+        let cond = tag_conditions("s", tags, &mut params);
+        let sql = format!(
+            "{} SELECT id, COUNT(*) FROM (SELECT o.{col} AS id, s.id AS scan FROM counted s \
+             JOIN observations o ON o.scan_id = s.id WHERE o.{col} IS NOT NULL \
+             GROUP BY 1, 2) x GROUP BY 1",
+            counted(&format!(" AND s.quarter = ?{cond}"))
+        );
+        for r in b.query(&sql, &params)? {
+            out.insert(
+                (col.to_owned(), r[0].text().unwrap_or_default()),
+                r[1].int(),
+            );
+        }
+    }
+    Ok(out)
 }
 
+/// The component ids foreign, and those of unknown origin, on some host counted in `quarter`.
 fn idents_of(
     b: &mut dyn Backend,
-    origin: &str,
     quarter: &str,
     tags: &[(String, String)],
-) -> Result<BTreeSet<i64>> {
+) -> Result<(BTreeSet<i64>, BTreeSet<i64>)> {
     let mut params = vec![Value::from(quarter)];
     let cond = tag_conditions("s", tags, &mut params);
-    params.push(origin.into());
     let sql = format!(
-        "{} SELECT DISTINCT o.component_id FROM counted s JOIN observations o \
-         ON o.scan_id = s.id WHERE COALESCE(o.origin, 'unknown') = ?",
+        "{} SELECT DISTINCT COALESCE(o.origin, 'unknown'), o.component_id FROM counted s \
+         JOIN observations o ON o.scan_id = s.id \
+         WHERE o.origin IS NULL OR o.origin IN ('foreign', 'unknown')",
         counted(&format!(" AND s.quarter = ?{cond}"))
     );
-    Ok(b.query(&sql, &params)?.iter().map(|r| r[0].int()).collect())
+    let (mut foreign, mut unknown) = (BTreeSet::new(), BTreeSet::new());
+    for r in b.query(&sql, &params)? {
+        if r[0].text().as_deref() == Some("foreign") {
+            foreign.insert(r[1].int());
+        } else {
+            unknown.insert(r[1].int());
+        }
+    }
+    Ok((foreign, unknown))
+}
+
+fn idents(b: &mut dyn Backend, ids: &[i64]) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Int(*i)).collect();
+        let sql = format!("SELECT ident FROM components WHERE id IN ({marks})");
+        out.extend(b.query(&sql, &params)?.iter().filter_map(|r| r[0].text()));
+    }
+    out.sort();
+    Ok(out)
 }
 
 struct HostCounts {
@@ -304,55 +332,38 @@ pub fn diff(
 ) -> Result<FleetDiff> {
     let mut appeared = Vec::new();
     let mut disappeared = Vec::new();
-    for (kind, col) in [
-        ("vendor", "vendor"),
-        ("owner", "owner"),
-        ("product", "product"),
-    ] {
-        let a = hosts_per(b, col, from, tags)?;
-        let z = hosts_per(b, col, to, tags)?;
-        for (id, n) in &z {
-            if !a.contains_key(id) {
-                appeared.push(Change {
-                    kind,
-                    id: id.clone(),
-                    hosts_from: 0,
-                    hosts_to: *n,
-                });
-            }
-        }
-        for (id, n) in &a {
-            if !z.contains_key(id) {
-                disappeared.push(Change {
-                    kind,
-                    id: id.clone(),
-                    hosts_from: *n,
-                    hosts_to: 0,
-                });
-            }
+    let a = hosts_per(b, from, tags)?;
+    let z = hosts_per(b, to, tags)?;
+    let order = |k: &str| ["vendor", "owner", "product"].iter().position(|x| *x == k);
+    let change = |(kind, id): &(String, String), hosts_from, hosts_to| Change {
+        kind: match kind.as_str() {
+            "vendor" => "vendor",
+            "owner" => "owner",
+            _ => "product",
+        },
+        id: id.clone(),
+        hosts_from,
+        hosts_to,
+    };
+    for (key, n) in &z {
+        if !a.contains_key(key) {
+            appeared.push(change(key, 0, *n));
         }
     }
-    let newly = |b: &mut dyn Backend, origin: &str| -> Result<Vec<String>> {
-        let before = idents_of(b, origin, from, tags)?;
-        let ids: Vec<i64> = idents_of(b, origin, to, tags)?
-            .into_iter()
-            .filter(|i| !before.contains(i))
-            .collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let params: Vec<Value> = chunk.iter().map(|i| Value::Int(*i)).collect();
-            let rows = b.query(
-                &format!("SELECT ident FROM components WHERE id IN ({marks})"),
-                &params,
-            )?;
-            out.extend(rows.iter().filter_map(|r| r[0].text()));
+    for (key, n) in &a {
+        if !z.contains_key(key) {
+            disappeared.push(change(key, *n, 0));
         }
-        out.sort();
-        Ok(out)
-    };
-    let newly_foreign = newly(b, "foreign")?;
-    let newly_unknown = newly(b, "unknown")?;
+    }
+    for list in [&mut appeared, &mut disappeared] {
+        list.sort_by(|p, q| order(p.kind).cmp(&order(q.kind)).then(p.id.cmp(&q.id)));
+    }
+    let (foreign_a, unknown_a) = idents_of(b, from, tags)?;
+    let (foreign_z, unknown_z) = idents_of(b, to, tags)?;
+    let new_f: Vec<i64> = foreign_z.difference(&foreign_a).copied().collect();
+    let new_u: Vec<i64> = unknown_z.difference(&unknown_a).copied().collect();
+    let newly_foreign = idents(b, &new_f)?;
+    let newly_unknown = idents(b, &new_u)?;
     let a = host_counts(b, from, tags)?;
     let z = host_counts(b, to, tags)?;
     let mut hosts: Vec<HostMove> = a
