@@ -95,26 +95,9 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
         return walk_memory(root, tree, cfg, exclude);
     }
     let mut out = Walked::default();
-    let paths = if cfg.paths.is_empty() {
-        vec!["/".to_owned()]
-    } else {
-        cfg.paths.clone()
-    };
-    for start in &paths {
-        let host_start = match root.resolve(start) {
-            Ok(p) if p.exists() => p,
-            Ok(_) => {
-                out.errors.push(ScanError::new(
-                    start,
-                    "path does not exist in the scanned root",
-                ));
-                continue;
-            }
-            Err(e) => {
-                out.errors
-                    .push(ScanError::new(start, format!("cannot resolve: {e}")));
-                continue;
-            }
+    for start in &start_paths(cfg) {
+        let Some(host_start) = resolve_start(root, start, |p| p.exists(), &mut out.errors) else {
+            continue;
         };
         // The filesystem boundary is checked here rather than with walkdir's own
         // `same_file_system`: combined with `filter_entry`, pruning a directory walkdir did not
@@ -193,27 +176,12 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
 /// never followed; special files are errors.
 fn walk_memory(root: &RootFs, tree: &MemTree, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
     let mut out = Walked::default();
-    let paths = if cfg.paths.is_empty() {
-        vec!["/".to_owned()]
-    } else {
-        cfg.paths.clone()
-    };
-    for start in &paths {
-        let top = match root.resolve(start) {
-            Ok(p) if tree.get(&p.to_string_lossy()).is_some() => p.to_string_lossy().into_owned(),
-            Ok(_) => {
-                out.errors.push(ScanError::new(
-                    start,
-                    "path does not exist in the scanned root",
-                ));
-                continue;
-            }
-            Err(e) => {
-                out.errors
-                    .push(ScanError::new(start, format!("cannot resolve: {e}")));
-                continue;
-            }
+    for start in &start_paths(cfg) {
+        let exists = |p: &std::path::Path| tree.get(&p.to_string_lossy()).is_some();
+        let Some(top) = resolve_start(root, start, exists, &mut out.errors) else {
+            continue;
         };
+        let top = top.to_string_lossy().into_owned();
         let under = if top == "/" {
             "/".to_owned()
         } else {
@@ -297,6 +265,38 @@ pub fn check_link(
                 target.display()
             ),
         ));
+    }
+}
+
+/// The system paths a walk starts from (`/` when none was given).
+fn start_paths(cfg: &WalkConfig) -> Vec<String> {
+    if cfg.paths.is_empty() {
+        vec!["/".to_owned()]
+    } else {
+        cfg.paths.clone()
+    }
+}
+
+/// Resolve a starting path inside the root; a missing or unresolvable one is an error entry.
+fn resolve_start(
+    root: &RootFs,
+    start: &str,
+    exists: impl Fn(&std::path::Path) -> bool,
+    errors: &mut Vec<ScanError>,
+) -> Option<PathBuf> {
+    match root.resolve(start) {
+        Ok(p) if exists(&p) => Some(p),
+        Ok(_) => {
+            errors.push(ScanError::new(
+                start,
+                "path does not exist in the scanned root",
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(ScanError::new(start, format!("cannot resolve: {e}")));
+            None
+        }
     }
 }
 
