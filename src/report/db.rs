@@ -43,6 +43,31 @@ fn pretty(v: &serde_json::Value) -> String {
     s
 }
 
+/// One row per item in the asked format: JSON as the items serialise, CSV and table from
+/// `cells`, and `empty` in place of an empty table.
+fn listing<T: serde::Serialize>(
+    rows: &[T],
+    header: &[&str],
+    cells: impl Fn(&T) -> Vec<String>,
+    empty: &str,
+    format: DbFormat,
+) -> String {
+    match format {
+        DbFormat::Json => pretty(&json!(rows)),
+        DbFormat::Csv => csv_of(header, rows.iter().map(cells)),
+        DbFormat::Table => {
+            if rows.is_empty() {
+                return format!("{empty}\n");
+            }
+            let mut t = table(header);
+            for r in rows {
+                t.add_row(cells(r).into_iter().map(|c| sanitize(&c)));
+            }
+            format!("{t}\n")
+        }
+    }
+}
+
 /// Render `db trend`.
 pub fn trend(rows: &[TrendRow], by: &str, format: DbFormat) -> String {
     let header = ["quarter", by, "hosts", "components"];
@@ -54,20 +79,7 @@ pub fn trend(rows: &[TrendRow], by: &str, format: DbFormat) -> String {
             r.components.to_string(),
         ]
     };
-    match format {
-        DbFormat::Json => pretty(&json!(rows)),
-        DbFormat::Csv => csv_of(&header, rows.iter().map(cells)),
-        DbFormat::Table => {
-            if rows.is_empty() {
-                return "no scans in the store match\n".into();
-            }
-            let mut t = table(&header);
-            for r in rows {
-                t.add_row(cells(r).into_iter().map(|c| sanitize(&c)));
-            }
-            format!("{t}\n")
-        }
-    }
+    listing(rows, &header, cells, "no scans in the store match", format)
 }
 
 /// Render `db hosts`.
@@ -81,20 +93,7 @@ pub fn hosts(rows: &[HostRow], format: DbFormat) -> String {
             r.components.to_string(),
         ]
     };
-    match format {
-        DbFormat::Json => pretty(&json!(rows)),
-        DbFormat::Csv => csv_of(&header, rows.iter().map(cells)),
-        DbFormat::Table => {
-            if rows.is_empty() {
-                return "no host matches\n".into();
-            }
-            let mut t = table(&header);
-            for r in rows {
-                t.add_row(cells(r).into_iter().map(|c| sanitize(&c)));
-            }
-            format!("{t}\n")
-        }
-    }
+    listing(rows, &header, cells, "no host matches", format)
 }
 
 fn change_json(c: &Change) -> serde_json::Value {
