@@ -167,6 +167,39 @@ pub enum DbCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = report::db::DbFormat::Table)]
         format: report::db::DbFormat,
     },
+    /// Evaluate a policy over every host's latest scan, as `sovscan check --report` would on
+    /// that host's report; lists the failing hosts first. Exit 1 if any host fails.
+    Check {
+        /// The policy: a YAML file or `builtin:NAME`.
+        #[arg(long, value_name = "FILE")]
+        policy: String,
+        /// Look at the store as it was at the end of this day (YYYY-MM-DD): each host's latest
+        /// scan up to then.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Evaluate waivers' expiry as of this day (default: today).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        /// Only hosts whose latest scan has the tag KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+        /// Add rule files from DIR.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = report::db::DbFormat::Table)]
+        format: report::db::DbFormat,
+    },
+    /// Run one read-only SQL statement (a `SELECT` over the tables and the `v_*` views), in a
+    /// read-only transaction that is rolled back.
+    Query {
+        /// The statement.
+        #[arg(value_name = "SQL")]
+        sql: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = report::db::DbFormat::Table)]
+        format: report::db::DbFormat,
+    },
 }
 
 /// `sovscan merge`.
@@ -693,6 +726,31 @@ fn run_db(args: DbArgs) -> Result<ExitCode> {
             emit(&report::db::hosts(&rows, format), None)?;
             Ok(ExitCode::SUCCESS)
         }
+        DbCommand::Check {
+            policy,
+            as_of,
+            today,
+            tags,
+            rules,
+            format,
+        } => {
+            let rdb = crate::rules::load_strict(&rules)?;
+            let policy = load_policy(&policy, &rdb)?;
+            let today = today_arg(today.as_deref())?;
+            let bound = query::as_of_bound(as_of.as_deref())?;
+            let result = db::check::check(store, &policy, &rdb, &bound, &tag_pairs(&tags)?, today)?;
+            emit(&report::db::check(&result, format), None)?;
+            Ok(if result.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        DbCommand::Query { sql, format } => {
+            let result = store.read_only(&sql)?;
+            emit(&report::db::query(&result, format), None)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -819,27 +877,31 @@ fn scan_with_progress(cfg: &ScanConfig, db: &crate::rules::RuleDb) -> Result<cra
     Ok(report)
 }
 
-fn run_check(args: &CheckArgs) -> Result<ExitCode> {
-    let db = crate::rules::load_strict(&args.scan.rules)?;
-    let (policy, diags) = crate::policy::load(&args.policy, &db)?;
+/// Load a policy, printing its diagnostics; an error when it has errors.
+fn load_policy(spec: &str, db: &crate::rules::RuleDb) -> Result<crate::policy::Policy> {
+    let (policy, diags) = crate::policy::load(spec, db)?;
     {
         let mut err = std::io::stderr().lock();
         for l in diags.rendered() {
             writeln!(err, "{l}")?;
         }
     }
-    let Some(policy) = policy else {
-        anyhow::bail!(
-            "{}: the policy has errors (see above); nothing was checked",
-            args.policy
-        );
-    };
-    let today = match &args.today {
-        Some(t) => {
-            Date::parse(t).with_context(|| format!("--today {t}: not a date (YYYY-MM-DD)"))?
-        }
-        None => Date::today(),
-    };
+    policy
+        .with_context(|| format!("{spec}: the policy has errors (see above); nothing was checked"))
+}
+
+/// `--today DATE`, else today.
+fn today_arg(today: Option<&str>) -> Result<Date> {
+    match today {
+        Some(t) => Date::parse(t).with_context(|| format!("--today {t}: not a date (YYYY-MM-DD)")),
+        None => Ok(Date::today()),
+    }
+}
+
+fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+    let db = crate::rules::load_strict(&args.scan.rules)?;
+    let policy = load_policy(&args.policy, &db)?;
+    let today = today_arg(args.today.as_deref())?;
     let report = match &args.report {
         Some(path) => {
             if !args.scan.paths.is_empty() || args.scan.home.is_some() {

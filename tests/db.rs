@@ -562,6 +562,223 @@ fn concurrent_suite(url: &str, tmp: &Path) {
     assert_eq!(count_rows(url, "observations"), 4 * deb + 2 * mar);
 }
 
+/// A policy of the test's own: Microsoft is denied (so the signed DLLs inside the wheel fail
+/// as parts of their package), foreign components are warned, and a waiver covers one host's
+/// Microsoft package.
+const OWN_POLICY: &str = "name: test\nhome: DE\ndeny:\n  - vendors: [microsoft]\nwarn:\n  - origin: [foreign]\n\
+exceptions:\n  - {match: \"pe:/Scripts/vcruntime140.dll\", reason: \"test\", expires: 2099-01-01, approved_by: t, ticket: T-1}\n";
+
+/// `db check`, `db query` and the HTML pages: each host's verdict equals `sovscan check
+/// --report` on that host's latest report (with a wheel whose signed DLLs are stored as parts
+/// of their package), `--as-of` picks the scans of that day, `db query` reads and never writes.
+fn check_suite(url: &str, tmp: &Path) {
+    let (deb, mar) = bases();
+    let wheel = scan_json(&[
+        "--home",
+        "DE",
+        "--root",
+        &fixtures().join("python/win-wheel").display().to_string(),
+    ]);
+    assert!(wheel["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| !c["part_of"].is_null()));
+    let dir = tmp.join("check");
+    std::fs::create_dir_all(&dir).unwrap();
+    // (host, started, base); c1's later scan is the wheel, its earlier one Debian.
+    let plan: [(&str, &str, &Value); 4] = [
+        ("c1", "2026-10-01T00:00:00Z", deb),
+        ("c1", "2026-11-20T00:00:00Z", &wheel),
+        ("c2", "2026-10-05T00:00:00Z", mar),
+        ("c3", "2026-11-02T00:00:00Z", deb),
+    ];
+    let mut files = Vec::new();
+    for (i, (host, started, base)) in plan.iter().enumerate() {
+        let mut r = (*base).clone();
+        r["scan"]["host"] = json!(host);
+        r["scan"]["started"] = json!(started);
+        let f = dir.join(format!("{i}.json"));
+        std::fs::write(&f, r.to_string()).unwrap();
+        files.push(f);
+    }
+    ingest(url, &[&dir.display().to_string()]);
+    // Contained binaries are stored but not counted: c1 counts its one package.
+    let hosts = ok_json(url, &["hosts", "--vendor", "microsoft", "-f", "json"]);
+    assert_eq!(hosts[0]["components"], 1, "{hosts}");
+    let own = tmp.join("own.yaml");
+    std::fs::write(&own, OWN_POLICY).unwrap();
+    let own = own.display().to_string();
+    for (policy, as_of, latest) in [
+        ("builtin:eu-sovereignty", None, [1usize, 2, 3]),
+        ("builtin:cn-self-sufficiency", None, [1, 2, 3]),
+        ("builtin:no-unknown-origin", None, [1, 2, 3]),
+        (own.as_str(), None, [1, 2, 3]),
+        (own.as_str(), Some("2026-11-10"), [0, 2, 3]),
+    ] {
+        let mut args = vec![
+            "check",
+            "--policy",
+            policy,
+            "--today",
+            "2027-01-01",
+            "-f",
+            "json",
+        ];
+        if let Some(d) = as_of {
+            args.extend(["--as-of", d]);
+        }
+        let out = db(url, &args);
+        let fleet: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{policy}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let mut any_fail = false;
+        for i in latest {
+            let host = plan[i].0;
+            let one = sovscan()
+                .args([
+                    "check",
+                    "--policy",
+                    policy,
+                    "--today",
+                    "2027-01-01",
+                    "-f",
+                    "json",
+                ])
+                .arg("--report")
+                .arg(&files[i])
+                .output()
+                .unwrap();
+            let want: Value = serde_json::from_slice(&one.stdout).unwrap();
+            let got = fleet["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["host"] == host)
+                .unwrap_or_else(|| panic!("{policy}: {host} missing: {fleet}"));
+            assert_eq!(got["last_scan"], json!(plan[i].1), "{policy} {host}");
+            for k in ["passed", "denied", "warned", "waived", "components"] {
+                assert_eq!(got[k], want[k], "{policy} {host} {k}: {got} vs {want}");
+            }
+            let rules = |v: &Value, key: &str| {
+                let mut r: Vec<String> = v[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| format!("{} {}", x["rule"], x["message"]))
+                    .collect();
+                r.sort();
+                r.truncate(20);
+                r
+            };
+            if want["violations"].as_array().unwrap().len() <= 20 {
+                assert_eq!(
+                    rules(got, "violations"),
+                    rules(&want, "violations"),
+                    "{policy} {host}"
+                );
+            }
+            any_fail |= want["passed"] == json!(false);
+        }
+        assert_eq!(fleet["hosts"], 3);
+        assert_eq!(
+            out.status.code(),
+            Some(if any_fail { 1 } else { 0 }),
+            "{policy}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The test policy denies Microsoft: c1's wheel fails through its DLLs and its package
+    // (one DLL waived), c2 (CBL-Mariner) through its packages.
+    let out = db(
+        url,
+        &[
+            "check",
+            "--policy",
+            &own,
+            "--today",
+            "2027-01-01",
+            "-f",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["host"], "c1");
+    assert_eq!(v["results"][0]["passed"], false);
+    assert_eq!(v["results"][0]["waived"], 1);
+    let table = String::from_utf8(db(url, &["check", "--policy", &own]).stdout).unwrap();
+    assert!(table.contains("2 of 3 host(s) fail"), "{table}");
+    // A bad policy is an error naming the file, exit 2.
+    let bad = tmp.join("bad.yaml");
+    std::fs::write(&bad, "home: DE\ndeny:\n  - vendors: [no-such-vendor]\n").unwrap();
+    let out = db(url, &["check", "--policy", &bad.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:3:"));
+
+    // `db query` reads, in every format; it refuses to write, and refuses two statements.
+    let q = ok_json(
+        url,
+        &[
+            "query",
+            "SELECT host, COUNT(*) AS scans FROM scans GROUP BY host ORDER BY host",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(
+        q,
+        json!([{"host": "c1", "scans": "2"}, {"host": "c2", "scans": "1"}, {"host": "c3", "scans": "1"}])
+    );
+    let csv = String::from_utf8(
+        db(
+            url,
+            &[
+                "query",
+                "SELECT host FROM v_latest_scan ORDER BY host",
+                "-f",
+                "csv",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(csv, "host\nc1\nc2\nc3\n");
+    for sql in [
+        "DELETE FROM scans",
+        "UPDATE scans SET host = 'x'",
+        "DROP TABLE observations",
+        "CREATE TABLE x (a INTEGER)",
+        "SELECT 1; DELETE FROM scans",
+    ] {
+        let out = db(url, &["query", sql]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(count_rows(url, "scans"), 4, "{sql}");
+    }
+
+    // HTML: the fleet page with its per-quarter chart, and pages for the other queries.
+    let page = String::from_utf8(db(url, &["trend", "-f", "html"]).stdout).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<svg") && page.contains("2026-Q4") && page.contains("foreign"));
+    assert!(page.contains("Content-Security-Policy") && page.trim_end().ends_with("</html>"));
+    for args in [
+        vec!["hosts", "--vendor", "microsoft", "-f", "html"],
+        vec!["diff", "--from", "2026-Q3", "--to", "2026-Q4", "-f", "html"],
+        vec!["check", "--policy", own.as_str(), "-f", "html"],
+        vec!["query", "SELECT host FROM scans", "-f", "html"],
+    ] {
+        let out = db(url, &args);
+        let page = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            page.starts_with("<!DOCTYPE html>") && page.contains("<table"),
+            "{args:?}"
+        );
+    }
+}
+
 fn sqlite_url(tmp: &Path) -> String {
     tmp.join("fleet.db").display().to_string()
 }
@@ -574,6 +791,12 @@ fn sqlite_fleet() {
     let url = format!("sqlite://{}", tmp.path().join("other.db").display());
     let out = db(&url, &["migrate"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 2"));
+}
+
+#[test]
+fn sqlite_check_query_html() {
+    let tmp = tempfile::tempdir().unwrap();
+    check_suite(&sqlite_url(tmp.path()), tmp.path());
 }
 
 #[test]
@@ -647,6 +870,15 @@ fn postgres_fleet() {
     };
     let tmp = tempfile::tempdir().unwrap();
     fleet_suite(&url, tmp.path());
+}
+
+#[test]
+fn postgres_check_query_html() {
+    let Some(url) = pg_database("check") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    check_suite(&url, tmp.path());
 }
 
 #[test]

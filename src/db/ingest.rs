@@ -114,6 +114,16 @@ pub struct ObservationRow {
     pub product: Option<String>,
     /// How many (hardware, inventory rows); 1 otherwise.
     pub count: i64,
+    /// The vendor's own country (policies with `direct: true` look at it).
+    pub vendor_country: Option<String>,
+    /// Product criticality (weighted thresholds).
+    pub criticality: Option<String>,
+    /// Signer id, when the component was signed by another party than its vendor.
+    pub signer: Option<String>,
+    /// The signer's (owner's) country.
+    pub signer_country: Option<String>,
+    /// For a binary listed inside its package, the package's id: stored, never counted.
+    pub part_of: Option<String>,
 }
 
 /// Rows of several reports, written in one transaction.
@@ -347,11 +357,7 @@ fn rows(
     })?;
     let quarter = quarter_of(&started).context("`scan.started` has no quarter")?;
     let id = key_id(&[host, &started, digest]);
-    let counted: Vec<_> = r
-        .components
-        .iter()
-        .filter(|c| c.part_of.is_none())
-        .collect();
+    let counted = r.components.iter().filter(|c| c.part_of.is_none()).count();
     batch.scans.push(ScanRow {
         id,
         host: host.to_owned(),
@@ -362,13 +368,13 @@ fn rows(
         rules_digest: r.tool.rules.digest.clone(),
         tool_version: r.tool.version.clone(),
         home: r.scan.home.clone(),
-        components: counted.len() as i64,
+        components: counted as i64,
         errors: r.errors.len() as i64,
         source: source.to_owned(),
         tags: tags.for_host(host),
     });
     let mut seen = std::collections::HashSet::new();
-    for c in counted {
+    for c in &r.components {
         let cid = key_id(&[&c.id]);
         if !seen.insert(cid) {
             continue;
@@ -385,15 +391,16 @@ fn rows(
         let v = c.vendor.as_ref();
         let owner = v.map(|v| v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone()));
         let country = v.and_then(owner_country);
-        if let Some(v) = v {
+        for v in v.into_iter().chain(c.signer.as_ref()) {
             let p = batch.parties.entry(v.id.clone()).or_default();
             p.id = v.id.clone();
             p.name = p.name.take().or_else(|| Some(v.name.clone()));
             p.country = p.country.take().or_else(|| v.country.clone());
-            if let Some(o) = owner.as_ref().filter(|o| **o != v.id) {
+            let owner = v.ultimate_owner.as_ref().filter(|o| **o != v.id);
+            if let Some(o) = owner {
                 let p = batch.parties.entry(o.clone()).or_default();
                 p.id = o.clone();
-                p.country = p.country.take().or_else(|| country.clone());
+                p.country = p.country.take().or_else(|| owner_country(v));
             }
         }
         let international = match v {
@@ -418,6 +425,11 @@ fn rows(
             category: c.product.as_ref().map(|p| p.category.clone()),
             product: c.product.as_ref().map(|p| p.id.clone()),
             count: c.count.unwrap_or(1).min(i64::MAX as u64) as i64,
+            vendor_country: v.and_then(|v| v.country.clone()),
+            criticality: c.product.as_ref().and_then(|p| p.criticality.clone()),
+            signer: c.signer.as_ref().map(|s| s.id.clone()),
+            signer_country: c.signer.as_ref().and_then(owner_country),
+            part_of: c.part_of.clone(),
         });
     }
     Ok(())

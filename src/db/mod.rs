@@ -14,6 +14,7 @@
 //! This module does not read reports ([`ingest`] does) nor render results
 //! ([`crate::report::db`] does).
 
+pub mod check;
 pub mod ingest;
 pub mod postgres;
 pub mod query;
@@ -147,6 +148,19 @@ pub trait Backend {
     /// Write one batch in one transaction; returns the ids of the scans that were new (the
     /// others were stored before and are left as they are).
     fn write(&mut self, batch: &ingest::Batch) -> Result<Vec<i64>>;
+    /// Run one user-supplied statement in a read-only transaction that is rolled back, and
+    /// return the column names and every row (`db query`). More than one statement, or one
+    /// that would write, is refused.
+    fn read_only(&mut self, sql: &str) -> Result<QueryResult>;
+}
+
+/// What `db query` returns: column names and rows, every value as text or NULL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryResult {
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// Rows; `None` is SQL NULL.
+    pub rows: Vec<Vec<Option<String>>>,
 }
 
 /// Open the store and bring its schema up to date.

@@ -8,7 +8,7 @@
 //! transaction-scoped advisory lock. Connections are plain TCP or a Unix socket (no TLS yet).
 
 use super::ingest::Batch;
-use super::{Backend, Engine, Value};
+use super::{Backend, Engine, QueryResult, Value};
 use anyhow::{Context as _, Result};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls};
@@ -100,6 +100,22 @@ fn cell(row: &postgres::Row, i: usize) -> Result<Value> {
     })
 }
 
+/// A value of a user query as text: the integer, float, boolean and text types; others are
+/// an error that asks for a cast.
+fn text_cell(row: &postgres::Row, i: usize, t: &Type) -> Result<Option<String>> {
+    Ok(if *t == Type::FLOAT8 {
+        row.try_get::<_, Option<f64>>(i)?.map(|v| v.to_string())
+    } else if *t == Type::FLOAT4 {
+        row.try_get::<_, Option<f32>>(i)?.map(|v| v.to_string())
+    } else if *t == Type::BOOL {
+        row.try_get::<_, Option<bool>>(i)?.map(|v| v.to_string())
+    } else if [Type::INT2, Type::INT4, Type::INT8].contains(t) {
+        cell(row, i)?.text()
+    } else {
+        row.try_get::<_, Option<String>>(i)?
+    })
+}
+
 /// One field in COPY text format.
 fn field(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
@@ -187,6 +203,41 @@ impl Backend for Postgres {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn read_only(&mut self, sql: &str) -> Result<QueryResult> {
+        // The extended protocol takes exactly one statement (so no `COMMIT; …` can end the
+        // read-only transaction), and the transaction is read-only and rolled back.
+        let mut tx = self
+            .client
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(|e| anyhow::anyhow!("{}", one_line(&e)))?;
+        let st = tx
+            .prepare(sql)
+            .map_err(|e| anyhow::anyhow!("{}", one_line(&e)))?;
+        let columns: Vec<String> = st.columns().iter().map(|c| c.name().to_owned()).collect();
+        let rows = tx
+            .query(&st, &[])
+            .map_err(|e| anyhow::anyhow!("{}", one_line(&e)))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut r = Vec::with_capacity(columns.len());
+            for (i, c) in st.columns().iter().enumerate() {
+                r.push(text_cell(row, i, c.type_()).with_context(|| {
+                    format!(
+                        "column `{}` has type {}: cast it to text (`{}::text`)",
+                        c.name(),
+                        c.type_(),
+                        c.name()
+                    )
+                })?);
+            }
+            out.push(r);
+        }
+        tx.rollback()?;
+        Ok(QueryResult { columns, rows: out })
     }
 
     fn write(&mut self, batch: &Batch) -> Result<Vec<i64>> {
@@ -280,6 +331,11 @@ impl Backend for Postgres {
                     o.category.as_deref(),
                     o.product.as_deref(),
                     Some(&n),
+                    o.vendor_country.as_deref(),
+                    o.criticality.as_deref(),
+                    o.signer.as_deref(),
+                    o.signer_country.as_deref(),
+                    o.part_of.as_deref(),
                 ],
             );
         }

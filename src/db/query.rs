@@ -63,7 +63,11 @@ fn counted(cond: &str) -> String {
     )
 }
 
-fn tag_conditions(alias: &str, tags: &[(String, String)], params: &mut Vec<Value>) -> String {
+pub(super) fn tag_conditions(
+    alias: &str,
+    tags: &[(String, String)],
+    params: &mut Vec<Value>,
+) -> String {
     let mut sql = String::new();
     for (k, v) in tags {
         sql.push_str(&format!(
@@ -129,7 +133,8 @@ pub fn trend(
     let sql = format!(
         "{} SELECT quarter, grp, COUNT(*), CAST(SUM(n) AS BIGINT) FROM \
          (SELECT s.quarter AS quarter, {g} AS grp, s.id AS scan, COUNT(*) AS n \
-          FROM counted s JOIN observations o ON o.scan_id = s.id GROUP BY 1, 2, 3) x \
+          FROM counted s JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL \
+          GROUP BY 1, 2, 3) x \
          GROUP BY 1, 2 ORDER BY 1, 2",
         counted(&cond)
     );
@@ -227,7 +232,7 @@ fn hosts_per(
         let cond = tag_conditions("s", tags, &mut params);
         let sql = format!(
             "{} SELECT id, COUNT(*) FROM (SELECT o.{col} AS id, s.id AS scan FROM counted s \
-             JOIN observations o ON o.scan_id = s.id WHERE o.{col} IS NOT NULL \
+             JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL WHERE o.{col} IS NOT NULL \
              GROUP BY 1, 2) x GROUP BY 1",
             counted(&format!(" AND s.quarter = ?{cond}"))
         );
@@ -251,7 +256,7 @@ fn idents_of(
     let cond = tag_conditions("s", tags, &mut params);
     let sql = format!(
         "{} SELECT DISTINCT COALESCE(o.origin, 'unknown'), o.component_id FROM counted s \
-         JOIN observations o ON o.scan_id = s.id \
+         JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL \
          WHERE o.origin IS NULL OR o.origin IN ('foreign', 'unknown')",
         counted(&format!(" AND s.quarter = ?{cond}"))
     );
@@ -296,7 +301,7 @@ fn host_counts(
          COUNT(o.scan_id), \
          SUM(CASE WHEN o.origin = 'foreign' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN o.origin IS NULL OR o.origin = 'unknown' THEN 1 ELSE 0 END) \
-         FROM counted s LEFT JOIN observations o ON o.scan_id = s.id \
+         FROM counted s LEFT JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL \
          GROUP BY s.host, s.components",
         counted(&format!(" AND s.quarter = ?{cond}"))
     );
@@ -470,9 +475,10 @@ pub fn hosts(
     let sql = format!(
         "SELECT s.host, \
            (SELECT MIN(f.started) FROM scans f JOIN observations fo ON fo.scan_id = f.id \
-            WHERE f.host = s.host AND {first_match} AND f.started <= ?), \
+            WHERE f.host = s.host AND fo.part_of IS NULL AND {first_match} AND f.started <= ?), \
            s.started, \
-           (SELECT COUNT(*) FROM observations o WHERE o.scan_id = s.id AND {latest_match}) \
+           (SELECT COUNT(*) FROM observations o WHERE o.scan_id = s.id AND o.part_of IS NULL \
+            AND {latest_match}) \
          FROM scans s \
          WHERE s.started <= ? AND NOT EXISTS (SELECT 1 FROM scans x WHERE x.host = s.host \
            AND x.started <= ? AND (x.started > s.started \

@@ -4,9 +4,9 @@
 //! lock up front (`BEGIN IMMEDIATE`) and wait for each other instead of failing half-way.
 
 use super::ingest::Batch;
-use super::{Backend, Engine, Value};
+use super::{Backend, Engine, QueryResult, Value};
 use anyhow::{Context as _, Result};
-use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _, TransactionBehavior};
 use std::path::Path;
 
 /// How long a writer waits for another process's lock.
@@ -98,6 +98,56 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn read_only(&mut self, sql: &str) -> Result<QueryResult> {
+        // A second connection opened read-only (attached databases inherit the flag), with
+        // `query_only` and a statement SQLite itself reports as read-only, in a transaction
+        // that is rolled back.
+        let path = self
+            .conn
+            .path()
+            .map(std::path::PathBuf::from)
+            .context("the store has no file")?;
+        let ro = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        ro.busy_timeout(BUSY_TIMEOUT)?;
+        ro.pragma_update(None, "query_only", "ON")?;
+        ro.execute_batch("BEGIN")?;
+        let result = (|| -> Result<QueryResult> {
+            let mut st = ro.prepare(sql)?;
+            if !st.readonly() {
+                anyhow::bail!("only statements that read are allowed");
+            }
+            let columns: Vec<String> = st.column_names().iter().map(|c| c.to_string()).collect();
+            let n = columns.len();
+            let mut rows = st.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let mut r = Vec::with_capacity(n);
+                for i in 0..n {
+                    use rusqlite::types::ValueRef as V;
+                    r.push(match row.get_ref(i)? {
+                        V::Null => None,
+                        V::Integer(i) => Some(i.to_string()),
+                        V::Real(f) => Some(f.to_string()),
+                        V::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                        V::Blob(b) => Some(
+                            b.iter().fold(String::from("x'"), |mut h, x| {
+                                h.push_str(&format!("{x:02x}"));
+                                h
+                            }) + "'",
+                        ),
+                    });
+                }
+                out.push(r);
+            }
+            Ok(QueryResult { columns, rows: out })
+        })();
+        let _ = ro.execute_batch("ROLLBACK");
+        result
+    }
+
     fn write(&mut self, batch: &Batch) -> Result<Vec<i64>> {
         let now = super::schema::now();
         let tx = self
@@ -163,8 +213,10 @@ impl Backend for Sqlite {
             }
             let mut obs = tx.prepare_cached(
                 "INSERT INTO observations (scan_id, component_id, vendor, owner, country, \
-                 origin, international, category, product, count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                 origin, international, category, product, count, vendor_country, criticality, \
+                 signer, signer_country, part_of) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                 ON CONFLICT DO NOTHING",
             )?;
             let new_set: std::collections::HashSet<i64> = new.iter().copied().collect();
             for o in batch
@@ -182,7 +234,12 @@ impl Backend for Sqlite {
                     o.international as i64,
                     o.category,
                     o.product,
-                    o.count
+                    o.count,
+                    o.vendor_country,
+                    o.criticality,
+                    o.signer,
+                    o.signer_country,
+                    o.part_of
                 ])?;
             }
         }

@@ -33,14 +33,27 @@ struct Facts<'r> {
 
 /// Evaluate `policy` on `report` as of `today`.
 pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> Outcome {
-    let report_home = report
-        .scan
-        .home
-        .as_deref()
-        .and_then(|h| db.home_countries(h).ok());
+    evaluate_components(
+        policy,
+        report.scan.home.as_deref(),
+        &report.components,
+        db,
+        today,
+    )
+}
+
+/// Evaluate `policy` on the components of a report made with `home` (the fleet store
+/// evaluates each host's stored components without rebuilding a whole report).
+pub fn evaluate_components(
+    policy: &Policy,
+    home: Option<&str>,
+    components: &[Component],
+    db: &RuleDb,
+    today: Date,
+) -> Outcome {
+    let report_home = home.and_then(|h| db.home_countries(h).ok());
     let same_home = report_home.as_deref() == Some(policy.home.as_slice());
-    let facts: Vec<Facts<'_>> = report
-        .components
+    let facts: Vec<Facts<'_>> = components
         .iter()
         .map(|c| facts(c, db, &policy.home, same_home))
         .collect();
@@ -190,7 +203,7 @@ pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> O
         home: policy.home_label.clone(),
         today: today.to_string(),
         passed: denied == 0,
-        components: report.components.len(),
+        components: components.len(),
         denied,
         warned,
         waived,
@@ -541,7 +554,8 @@ fn threshold(
     let mut ids = Vec::new();
     for f in facts {
         let cat = f.c.product.as_ref().map(|p| p.category.as_str());
-        if t.category.as_deref().is_some_and(|c| Some(c) != cat) {
+        // A binary listed inside its package counts through the package, as in the summary.
+        if f.c.part_of.is_some() || t.category.as_deref().is_some_and(|c| Some(c) != cat) {
             continue;
         }
         let mut w = f.c.count.unwrap_or(1) as f64;

@@ -69,7 +69,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn colour(key: &str, i: usize) -> &'static str {
+pub(crate) fn colour(key: &str, i: usize) -> &'static str {
     COLOURS
         .iter()
         .find(|(k, _)| *k == key)
@@ -78,7 +78,7 @@ fn colour(key: &str, i: usize) -> &'static str {
 }
 
 /// Horizontal bars, each stacked from (series, value) segments, scaled to the largest bar.
-fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> String {
+pub(crate) fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> String {
     if rows.is_empty() {
         return "<p>No data.</p>".into();
     }
@@ -155,7 +155,7 @@ fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> String {
     svg
 }
 
-fn panel(out: &mut String, title: &str, body: &str) {
+pub(crate) fn panel(out: &mut String, title: &str, body: &str) {
     let _ = write!(
         out,
         "<section class=\"panel\"><h2>{}</h2>{body}</section>",
@@ -190,15 +190,8 @@ pub fn render(r: &Report) -> String {
     let s = &r.summary;
     let total = s.components;
     let target = super::target(r);
-    let csp_hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
     let mut o = String::new();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{csp_hash}'; img-src data:\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>sovscan: {}</title><style>{STYLE}</style></head><body>",
-        escape(&target)
-    );
+    page_start(&mut o, &target);
     let _ = write!(
         o,
         "<h1>sovscan report: {}</h1><div class=\"meta\">scanned {} · home {} · rules {} · sovscan {}</div>",
@@ -284,8 +277,27 @@ pub fn render(r: &Report) -> String {
         }
         o.push_str("</tbody></table>");
     }
-    let _ = writeln!(o, "<script>{SCRIPT}</script></body></html>");
+    page_end(&mut o);
     o
+}
+
+/// The head of a page titled `sovscan: TITLE`, up to and including `<body>`: the style and a
+/// Content-Security-Policy that allows only [`SCRIPT`].
+pub(crate) fn page_start(o: &mut String, title: &str) {
+    let csp_hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{csp_hash}'; img-src data:\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>sovscan: {}</title><style>{STYLE}</style></head><body>",
+        escape(title)
+    );
+}
+
+/// The end of a page: the script (search and sort of the table `#components`), then
+/// `</body></html>`.
+pub(crate) fn page_end(o: &mut String) {
+    let _ = writeln!(o, "<script>{SCRIPT}</script></body></html>");
 }
 
 fn component_table(r: &Report, o: &mut String) {
