@@ -88,13 +88,17 @@ bench() { # label, db-url
     awk -v a="$t0" -v b="$t1" 'BEGIN {printf "re-ingest: %.1f s\n", b-a}'
     for q in "trend" "trend --by country" "trend --by vendor --home US" \
         "diff --from 2026-Q3 --to 2026-Q4" "hosts --vendor microsoft" \
-        "hosts --country US --as-of 2026-09-30"; do
+        "hosts --country US --as-of 2026-09-30" "check --policy builtin:eu-sovereignty"; do
         t0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        "$BIN" db --db "$url" $q -f json >/dev/null
+        "$BIN" db --db "$url" $q -f json >/dev/null || true
         t1=$(date +%s.%N)
         awk -v a="$t0" -v b="$t1" -v q="$q" 'BEGIN {printf "  %-40s %.2f s\n", q, b-a}'
     done
+    t0=$(date +%s.%N)
+    "$BIN" db --db "$url" query "SELECT quarter, origin, hosts, components FROM v_quarterly_reliance" >/dev/null
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "  %-40s %.2f s\n", "query v_quarterly_reliance", b-a}'
 }
 
 rm -f "$WORK/fleet.db"*

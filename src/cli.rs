@@ -947,7 +947,7 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode> {
 /// Write output to a file or standard output; a closed pipe is not an error.
 pub fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
     match output {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        Some(p) => crate::output::write_atomic(p, |w| w.write_all(text.as_bytes())),
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

@@ -22,6 +22,7 @@ pub mod image;
 pub mod input;
 pub mod merge;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod report;

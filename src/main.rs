@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = sovscan::cli::Cli::parse();
+    sovscan::output::on_interrupt();
     match sovscan::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -121,3 +121,38 @@ extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
 }
+
+/// Ctrl-C during a scan with `-o`: the process exits with 130 within a second and leaves
+/// neither the report nor a temporary file (the output is written beside it and renamed only
+/// once complete). The scan is of the machine's own `/usr` with `--deep`, which takes far
+/// longer than the half second before the signal.
+#[test]
+fn interrupt_exits_130_and_leaves_no_partial_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sovscan"))
+        .args(["scan", "--deep", "--root", "/usr", "-f", "json", "-o"])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the scan ended too soon to test"
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let sent = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            sent.elapsed() < std::time::Duration::from_secs(1),
+            "still running a second after Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
