@@ -380,6 +380,11 @@ pub struct ScanInput {
     /// Without a home, countries are reported and origin classes are left out.
     #[arg(long, value_name = "CC")]
     pub home: Option<String>,
+    /// Record NAME as the scanned host (`scan.host`, the key of the fleet store) instead of
+    /// the root's own hostname: a node's name when its root is mounted into a pod, or an
+    /// image's name.
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
     /// Add rule files from DIR (same layout as the built-in rules/; same ids override).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -516,6 +521,7 @@ impl ScanInput {
             inputs: self.inputs.clone(),
             filesystem,
             image: self.image.clone(),
+            hostname: self.hostname.as_deref().map(crate::text::sanitize),
         })
     }
 }

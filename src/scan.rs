@@ -51,6 +51,8 @@ pub struct ScanConfig {
     /// A container image (OCI layout or `docker save` archive) scanned as the root instead of
     /// `root`, read into memory ([`crate::image`]).
     pub image: Option<PathBuf>,
+    /// The host name to record, in place of the root's own (`--hostname`).
+    pub hostname: Option<String>,
 }
 
 /// Called with (files done, files total) as the file phase progresses.
@@ -254,10 +256,10 @@ pub fn scan(
         scan: ScanInfo {
             started,
             duration_ms,
-            host: if cfg.filesystem {
-                host_name(&root)
-            } else {
-                None
+            host: match &cfg.hostname {
+                Some(h) if !h.trim().is_empty() => Some(h.trim().to_owned()),
+                _ if cfg.filesystem => host_name(&root),
+                _ => None,
             },
             roots: roots(cfg),
             home: cfg.home.clone(),

@@ -402,13 +402,14 @@ fn fmp_capsule_and_flash_descriptor_wrap_a_volume() {
 
 #[test]
 fn squashfs_made_by_mksquashfs_is_walked() {
-    // Needs Debian's squashfs-tools; skipped when mksquashfs is not installed.
-    let Ok(st) = std::process::Command::new("mksquashfs")
-        .arg("-version")
-        .output()
-    else {
+    // Needs Debian's squashfs-tools (installed by .ci/run; a failure there, said otherwise).
+    let Some(mksquashfs) = crate::common::tool("mksquashfs") else {
         return;
     };
+    let st = std::process::Command::new(&mksquashfs)
+        .arg("-version")
+        .output()
+        .unwrap();
     assert!(st.status.success());
     let d = tempfile::tempdir().unwrap();
     let src = d.path().join("src");
@@ -432,7 +433,7 @@ fn squashfs_made_by_mksquashfs_is_walked() {
     let root = d.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
     for comp in ["gzip", "xz"] {
-        let st = std::process::Command::new("mksquashfs")
+        let st = std::process::Command::new(&mksquashfs)
             .arg(&src)
             .arg(root.join(format!("rootfs-{comp}.bin")))
             .args(["-noappend", "-quiet", "-comp", comp])

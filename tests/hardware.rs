@@ -177,11 +177,13 @@ fn corrupt_sysfs_gives_errors_not_a_crash() {
 fn capture_script_round_trip_on_this_machine() {
     // Runs fixtures/hardware/capture.sh on the machine running the tests (skipped without a
     // PCI bus in /sys, as in some containers) and compares with /sys itself.
-    let Ok(slots) = std::fs::read_dir("/sys/bus/pci/devices") else {
-        return;
-    };
-    let slots = slots.count() as u64;
+    let slots = std::fs::read_dir("/sys/bus/pci/devices").map_or(0, |d| d.count() as u64);
     if slots == 0 {
+        // A property of the machine, not a missing tool: said, and not a failure.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"SKIPPED: capture_script_round_trip_on_this_machine: no PCI bus in /sys\n",
+        );
         return;
     }
     let d = tempfile::tempdir().unwrap();

@@ -5,6 +5,7 @@ mod binaries;
 mod cargo;
 mod common;
 mod db;
+mod deploy;
 mod diff;
 mod firmware;
 mod golang;

@@ -39,3 +39,22 @@ pub fn component<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json:
         .find(|c| c["id"] == id)
         .unwrap_or_else(|| panic!("no component {id}"))
 }
+
+/// The tool's path, or `None` (said on stderr) outside CI; in CI a missing tool fails.
+pub fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true and `{name}` is not on PATH: .ci/run installs it");
+        }
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!("SKIPPED: `{name}` is not on PATH (.ci/run installs it)\n"),
+        );
+    }
+    found
+}
