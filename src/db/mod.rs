@@ -142,6 +142,14 @@ pub trait Backend {
     fn execute_batch(&mut self, sql: &str) -> Result<()>;
     /// Run one query with `?` parameters and return every row.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>>;
+    /// Run one query and hand each row to `f` as it arrives, without collecting them (a pass
+    /// over a quarter's observations).
+    fn each_row(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()>;
     /// Apply one migration and record its version, in one transaction that also serialises
     /// concurrent migrators.
     fn apply_migration(&mut self, version: i64, name: &str, sql: &str) -> Result<()>;

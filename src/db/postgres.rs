@@ -174,16 +174,40 @@ impl Backend for Postgres {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let mut out = Vec::new();
+        self.each_row(sql, params, &mut |r| {
+            out.push(r.to_vec());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn each_row(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator as _;
         let sql = renumber(sql);
         let boxed: Vec<_> = params.iter().map(param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
-        let rows = self
+        let refs = boxed.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync));
+        let mut rows = self
             .client
-            .query(&sql, &refs)
+            .query_raw(&sql, refs)
             .map_err(|e| anyhow::anyhow!("{}: {sql}", one_line(&e)))?;
-        rows.iter()
-            .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
-            .collect()
+        let mut r = Vec::new();
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| anyhow::anyhow!("{}: {sql}", one_line(&e)))?
+        {
+            r.clear();
+            for i in 0..row.len() {
+                r.push(cell(&row, i)?);
+            }
+            f(&r)?;
+        }
+        Ok(())
     }
 
     fn apply_migration(&mut self, version: i64, name: &str, sql: &str) -> Result<()> {

@@ -218,57 +218,108 @@ impl FleetDiff {
     }
 }
 
-/// Per (`vendor`|`owner`|`product`, id): the hosts counted in `quarter` that have it. One
-/// statement per column: a `UNION` of the three is slower on both engines (it sorts to
-/// deduplicate).
-fn hosts_per(
+/// What `diff` needs of one quarter, from one pass over its counted observations.
+#[derive(Default)]
+struct QuarterFacts {
+    /// (`vendor`|`owner`|`product`, id) → hosts that have it.
+    per: BTreeMap<(String, String), i64>,
+    /// Component ids foreign on some host.
+    foreign: BTreeSet<i64>,
+    /// Component ids of unknown origin on some host.
+    unknown: BTreeSet<i64>,
+    /// Per host: its components, foreign and unknown among them.
+    hosts: BTreeMap<String, HostCounts>,
+}
+
+/// One pass over the observations of the scans counted in `quarter`, aggregated here: a
+/// host's distinct vendors, owners and products are counted once per scan (a host has one
+/// counted scan per quarter), so the engine never sorts the observations (each `GROUP BY`
+/// over them cost a pass of its own).
+fn quarter_facts(
     b: &mut dyn Backend,
     quarter: &str,
     tags: &[(String, String)],
-) -> Result<BTreeMap<(String, String), i64>> {
-    let mut out = BTreeMap::new();
-    for col in ["vendor", "owner", "product"] {
-        let mut params = vec![Value::from(quarter)];
-        let cond = tag_conditions("s", tags, &mut params);
-        let sql = format!(
-            "{} SELECT id, COUNT(*) FROM (SELECT o.{col} AS id, s.id AS scan FROM counted s \
-             JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL WHERE o.{col} IS NOT NULL \
-             GROUP BY 1, 2) x GROUP BY 1",
-            counted(&format!(" AND s.quarter = ?{cond}"))
-        );
-        for r in b.query(&sql, &params)? {
-            out.insert(
-                (col.to_owned(), r[0].text().unwrap_or_default()),
-                r[1].int(),
+) -> Result<QuarterFacts> {
+    let mut params = vec![Value::from(quarter)];
+    let cond = tag_conditions("s", tags, &mut params);
+    let counted = counted(&format!(" AND s.quarter = ?{cond}"));
+    let mut q = QuarterFacts::default();
+    let mut host_of: BTreeMap<i64, String> = BTreeMap::new();
+    b.each_row(
+        &format!("{counted} SELECT id, host FROM counted"),
+        &params,
+        &mut |r| {
+            let host = r[1].text().unwrap_or_default();
+            q.hosts.insert(
+                host.clone(),
+                HostCounts {
+                    total: 0,
+                    foreign: 0,
+                    unknown: 0,
+                },
+            );
+            host_of.insert(r[0].int(), host);
+            Ok(())
+        },
+    )?;
+    // (kind, interned id, scan): seen, so each host counts once per vendor, owner, product.
+    let mut interned: [std::collections::HashMap<String, u32>; 3] = Default::default();
+    let mut count = 0u32;
+    let mut seen: std::collections::HashSet<(u32, i64)> = Default::default();
+    let mut hosts_of_id: Vec<i64> = Vec::new();
+    let sql = format!(
+        "{counted} SELECT o.scan_id, o.component_id, o.vendor, o.owner, o.product, o.origin \
+         FROM counted s JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL"
+    );
+    b.each_row(&sql, &params, &mut |r| {
+        let scan = r[0].int();
+        let component = r[1].int();
+        for (k, v) in [(0u8, &r[2]), (1, &r[3]), (2, &r[4])] {
+            if let Value::Text(id) = v {
+                let map = &mut interned[k as usize];
+                let n = match map.get(id.as_str()) {
+                    Some(n) => *n,
+                    None => {
+                        map.insert(id.clone(), count);
+                        count += 1;
+                        count - 1
+                    }
+                };
+                if n as usize == hosts_of_id.len() {
+                    hosts_of_id.push(0);
+                }
+                if seen.insert((n, scan)) {
+                    hosts_of_id[n as usize] += 1;
+                }
+            }
+        }
+        let origin = r[5].text();
+        let Some(c) = host_of.get(&scan).and_then(|h| q.hosts.get_mut(h)) else {
+            return Ok(());
+        };
+        c.total += 1;
+        match origin.as_deref() {
+            Some("foreign") => {
+                c.foreign += 1;
+                q.foreign.insert(component);
+            }
+            None | Some("unknown") => {
+                c.unknown += 1;
+                q.unknown.insert(component);
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    for (k, map) in interned.into_iter().enumerate() {
+        for (id, n) in map {
+            q.per.insert(
+                (["vendor", "owner", "product"][k].to_owned(), id),
+                hosts_of_id[n as usize],
             );
         }
     }
-    Ok(out)
-}
-
-/// The component ids foreign, and those of unknown origin, on some host counted in `quarter`.
-fn idents_of(
-    b: &mut dyn Backend,
-    quarter: &str,
-    tags: &[(String, String)],
-) -> Result<(BTreeSet<i64>, BTreeSet<i64>)> {
-    let mut params = vec![Value::from(quarter)];
-    let cond = tag_conditions("s", tags, &mut params);
-    let sql = format!(
-        "{} SELECT DISTINCT COALESCE(o.origin, 'unknown'), o.component_id FROM counted s \
-         JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL \
-         WHERE o.origin IS NULL OR o.origin IN ('foreign', 'unknown')",
-        counted(&format!(" AND s.quarter = ?{cond}"))
-    );
-    let (mut foreign, mut unknown) = (BTreeSet::new(), BTreeSet::new());
-    for r in b.query(&sql, &params)? {
-        if r[0].text().as_deref() == Some("foreign") {
-            foreign.insert(r[1].int());
-        } else {
-            unknown.insert(r[1].int());
-        }
-    }
-    Ok((foreign, unknown))
+    Ok(q)
 }
 
 fn idents(b: &mut dyn Backend, ids: &[i64]) -> Result<Vec<String>> {
@@ -289,36 +340,6 @@ struct HostCounts {
     unknown: i64,
 }
 
-fn host_counts(
-    b: &mut dyn Backend,
-    quarter: &str,
-    tags: &[(String, String)],
-) -> Result<BTreeMap<String, HostCounts>> {
-    let mut params = vec![Value::from(quarter)];
-    let cond = tag_conditions("s", tags, &mut params);
-    let sql = format!(
-        "{} SELECT s.host, s.components, \
-         COUNT(o.scan_id), \
-         SUM(CASE WHEN o.origin = 'foreign' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN o.origin IS NULL OR o.origin = 'unknown' THEN 1 ELSE 0 END) \
-         FROM counted s LEFT JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL \
-         GROUP BY s.host, s.components",
-        counted(&format!(" AND s.quarter = ?{cond}"))
-    );
-    Ok(b.query(&sql, &params)?
-        .into_iter()
-        .map(|r| {
-            let total = r[2].int();
-            let c = HostCounts {
-                total,
-                foreign: r[3].int(),
-                unknown: if total == 0 { 0 } else { r[4].int() },
-            };
-            (r[0].text().unwrap_or_default(), c)
-        })
-        .collect())
-}
-
 fn share(n: i64, d: i64) -> f64 {
     if d == 0 {
         0.0
@@ -337,8 +358,9 @@ pub fn diff(
 ) -> Result<FleetDiff> {
     let mut appeared = Vec::new();
     let mut disappeared = Vec::new();
-    let a = hosts_per(b, from, tags)?;
-    let z = hosts_per(b, to, tags)?;
+    let qa = quarter_facts(b, from, tags)?;
+    let qz = quarter_facts(b, to, tags)?;
+    let (a, z) = (&qa.per, &qz.per);
     let order = |k: &str| ["vendor", "owner", "product"].iter().position(|x| *x == k);
     let change = |(kind, id): &(String, String), hosts_from, hosts_to| Change {
         kind: match kind.as_str() {
@@ -350,12 +372,12 @@ pub fn diff(
         hosts_from,
         hosts_to,
     };
-    for (key, n) in &z {
+    for (key, n) in z {
         if !a.contains_key(key) {
             appeared.push(change(key, 0, *n));
         }
     }
-    for (key, n) in &a {
+    for (key, n) in a {
         if !z.contains_key(key) {
             disappeared.push(change(key, *n, 0));
         }
@@ -363,14 +385,11 @@ pub fn diff(
     for list in [&mut appeared, &mut disappeared] {
         list.sort_by(|p, q| order(p.kind).cmp(&order(q.kind)).then(p.id.cmp(&q.id)));
     }
-    let (foreign_a, unknown_a) = idents_of(b, from, tags)?;
-    let (foreign_z, unknown_z) = idents_of(b, to, tags)?;
-    let new_f: Vec<i64> = foreign_z.difference(&foreign_a).copied().collect();
-    let new_u: Vec<i64> = unknown_z.difference(&unknown_a).copied().collect();
+    let new_f: Vec<i64> = qz.foreign.difference(&qa.foreign).copied().collect();
+    let new_u: Vec<i64> = qz.unknown.difference(&qa.unknown).copied().collect();
     let newly_foreign = idents(b, &new_f)?;
     let newly_unknown = idents(b, &new_u)?;
-    let a = host_counts(b, from, tags)?;
-    let z = host_counts(b, to, tags)?;
+    let (a, z) = (&qa.hosts, &qz.hosts);
     let mut hosts: Vec<HostMove> = a
         .iter()
         .filter_map(|(h, x)| {

@@ -18,9 +18,10 @@
 use super::{Backend, Value};
 use anyhow::Result;
 
-/// The migrations, in order: (version, name, SQL). The one engine-specific word is written as
-/// a comment, `/*WITHOUT ROWID*/`, that the SQLite backend turns into the clause (observations
-/// clustered by scan, so a scan's rows are read in one range) and PostgreSQL ignores.
+/// The migrations, in order: (version, name, SQL). The engine-specific words: a comment,
+/// `/*WITHOUT ROWID*/`, that the SQLite backend turns into the clause (observations clustered
+/// by scan, so a scan's rows are read in one range) and PostgreSQL ignores; and `BIGINT
+/// PRIMARY KEY`, which SQLite makes its 64-bit rowid (`INTEGER PRIMARY KEY`).
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "tables", TABLES), (2, "views", VIEWS)];
 
 const TABLES: &str = "
