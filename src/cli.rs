@@ -714,9 +714,10 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitCode> {
             }
             writeln!(
                 err,
-                "{} vendors, {} products, {} lists, {} regions; {} problem(s)",
+                "{} vendors, {} products, {} categories, {} lists, {} regions; {} problem(s)",
                 db.vendors.len(),
                 db.products.len(),
+                db.categories.len(),
                 db.lists.len(),
                 db.regions.len(),
                 lines.len()
