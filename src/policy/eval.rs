@@ -139,17 +139,27 @@ pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> O
                 (_, Some(s)) => format!("more than the {:.1} % allowed", s * 100.0),
                 _ => String::new(),
             };
+            let of = if res.denominator == "all" {
+                format!("{unit}{scope}")
+            } else {
+                format!(
+                    "{unit}{scope} of known origin; {} of {} ({:.1} %) are of unknown origin",
+                    fmt_num(res.unknown),
+                    fmt_num(res.in_scope),
+                    pct(res.unknown, res.in_scope)
+                )
+            };
             violations.push(Violation {
                 level: t.level,
                 rule: format!("{}-threshold", t.level.as_str()),
                 pos: t.pos,
                 message: format!(
-                    "{} {} of {} {unit}{scope} are {} ({:.1} %): {limit}",
+                    "{} {} of {} {of}: {:.1} % {}, {limit}",
                     fmt_num(res.counted),
                     what.join("/"),
                     fmt_num(res.total),
-                    what.join(" or "),
                     res.share * 100.0,
+                    what.join(" or "),
                 ),
                 rule_reason: None,
                 component: None,
@@ -198,6 +208,15 @@ pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> O
         thresholds,
         warnings: diagnostics.iter().map(ToString::to_string).collect(),
         diagnostics,
+    }
+}
+
+/// `n / d` in percent, 0 for an empty denominator.
+pub fn pct(n: f64, d: f64) -> f64 {
+    if d > 0.0 {
+        n * 100.0 / d
+    } else {
+        0.0
     }
 }
 
@@ -277,7 +296,7 @@ fn covers(e: &super::Exception, c: &Component) -> bool {
 
 /// Whether `rule` matches: (kind, the policy position that matched, why).
 fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, Pos, String)> {
-    let category = f.c.product.as_ref().map(|p| p.category.as_str());
+    let category = f.c.category_id();
     let product = f.c.product.as_ref().map(|p| p.id.as_str());
     if !rule.categories.is_empty()
         && !rule
@@ -483,7 +502,7 @@ fn component_facts(f: &Facts<'_>, db: &RuleDb) -> ComponentFacts {
         vendor,
         origin: f.origin,
         product: c.product.as_ref().map(|p| p.id.clone()),
-        category: c.product.as_ref().map(|p| p.category.clone()),
+        category: c.category_id().map(str::to_owned),
         evidence,
     }
 }
@@ -532,21 +551,39 @@ fn criticality_weight(c: Option<&str>) -> f64 {
     }
 }
 
+/// What a threshold's share is over: every component in scope when it counts unknown origin,
+/// else those whose origin is known (unknown never dilutes a foreign share).
+fn denominator(t: &super::Threshold) -> &'static str {
+    if t.origin.contains(&Origin::Unknown) {
+        "all"
+    } else {
+        "known-origin"
+    }
+}
+
 fn threshold(
     t: &super::Threshold,
     facts: &[Facts<'_>],
     policy: &Policy,
 ) -> (ThresholdResult, Vec<String>) {
-    let (mut counted, mut total) = (0.0, 0.0);
+    let over_all = denominator(t) == "all";
+    let (mut counted, mut total, mut unknown, mut in_scope) = (0.0, 0.0, 0.0, 0.0);
     let mut ids = Vec::new();
-    for f in facts {
-        let cat = f.c.product.as_ref().map(|p| p.category.as_str());
-        if t.category.as_deref().is_some_and(|c| Some(c) != cat) {
+    // Binaries read inside a package count through it, as in the summary.
+    for f in facts.iter().filter(|f| f.c.counted()) {
+        if t.category.as_deref().is_some_and(|c| Some(c) != f.c.category_id()) {
             continue;
         }
         let mut w = f.c.count.unwrap_or(1) as f64;
         if t.weighted {
             w *= criticality_weight(f.c.product.as_ref().and_then(|p| p.criticality.as_deref()));
+        }
+        in_scope += w;
+        if f.origin == Origin::Unknown {
+            unknown += w;
+            if !over_all {
+                continue;
+            }
         }
         total += w;
         // Allowed vendors and components are accepted reliance: they do not count.
@@ -569,9 +606,13 @@ fn threshold(
             weighted: t.weighted,
             counted,
             total,
+            denominator: denominator(t),
+            unknown,
+            in_scope,
             share,
             max_foreign: t.max_count,
             max_foreign_share: t.max_share,
+            unknown_share: t.unknown_share,
             holds,
         },
         ids,

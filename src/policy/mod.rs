@@ -46,40 +46,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Product categories a policy may name even when no product of the rule database has them
-/// yet (the database grows; a policy written for a category must not break meanwhile).
-pub const KNOWN_CATEGORIES: &[&str] = &[
-    "antivirus",
-    "bios-firmware",
-    "browser",
-    "bmc-firmware",
-    "cloud",
-    "collaboration",
-    "compiler",
-    "container-runtime",
-    "cpu",
-    "crypto-library",
-    "database",
-    "desktop-environment",
-    "erp",
-    "gpu",
-    "hypervisor",
-    "identity",
-    "messaging",
-    "middleware",
-    "mobile-os",
-    "network-equipment",
-    "office-suite",
-    "operating-system",
-    "programming-language",
-    "runtime",
-    "security",
-    "storage",
-    "surveillance-camera",
-    "telecom-equipment",
-    "web-browser",
-    "web-server",
-];
 
 /// Every code `check` may print, with a short explanation (`sovscan explain CODE`): the
 /// policy file's diagnostics, then the rule codes of violations.
@@ -91,10 +57,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("unknown-vendor", "A vendor id in a rule or in `allow` is not in the rule database (built-in rules plus --rules)."),
     ("unknown-list", "An entity list id is not in rules/lists/ (add the list, or --rules DIR with a lists/ folder)."),
     ("unknown-origin", "An origin class is not one of domestic, foreign, international, unknown."),
-    ("unknown-category", "A product category is neither a known category nor used by a product of the rule database."),
+    ("unknown-category", "A category is not in the vocabulary of rules/categories.yaml (nor used by a product of the rule database)."),
     ("unknown-product", "A product id is not in the rule database's products."),
     ("empty-rule", "A deny or warn rule names nothing to match; it would never apply."),
-    ("bad-threshold", "A threshold has neither `max_foreign` nor `max_foreign_share`, or a share outside 0.0–1.0."),
+    ("bad-threshold", "A threshold has none of `max_foreign`, `max_foreign_share` and `max_unknown_share`, a share outside 0.0–1.0, or `max_unknown_share` together with a foreign limit or `origin`."),
     ("bad-level", "A threshold's `level` is neither `deny` nor `warn`."),
     ("bad-glob", "An `exceptions` `match` or an `allow` component pattern is not a valid glob."),
     ("bad-date", "An `expires` date is not a real YYYY-MM-DD date."),
@@ -228,6 +194,8 @@ pub struct Threshold {
     pub origin: Vec<Origin>,
     /// Deny or warn.
     pub level: Level,
+    /// A `max_unknown_share` threshold (origin `[unknown]`, share over all in scope).
+    pub unknown_share: bool,
 }
 
 /// A validated waiver.

@@ -131,9 +131,14 @@ pub struct RawThreshold {
     /// At most this many counted components.
     #[serde(default)]
     pub max_foreign: Option<u64>,
-    /// At most this share (0.0–1.0) of counted components.
+    /// At most this share (0.0–1.0) of counted components. Its denominator is the components
+    /// in scope whose origin is known, unless `origin` lists `unknown`, when it is all of them.
     #[serde(default)]
     pub max_foreign_share: Option<f64>,
+    /// At most this share (0.0–1.0) of the components in scope of unknown origin. Stands
+    /// alone in its threshold.
+    #[serde(default)]
+    pub max_unknown_share: Option<f64>,
     /// Weigh components by product criticality (low 1, medium 2, high 3, critical 4).
     #[serde(default)]
     pub weighted: bool,

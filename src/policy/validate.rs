@@ -6,7 +6,7 @@
 use super::date::Date;
 use super::locate::{PathLocator, Seg};
 use super::schema::{RawPolicy, RawRule, RawThreshold};
-use super::{Cited, Exception, Level, Policy, Pos, RegionRef, Rule, Threshold, KNOWN_CATEGORIES};
+use super::{Cited, Exception, Level, Policy, Pos, RegionRef, Rule, Threshold};
 use crate::diag::Diagnostics;
 use crate::model::Origin;
 use crate::rules::{iso, RuleDb};
@@ -259,7 +259,7 @@ fn origins(
 }
 
 fn known_category(db: &RuleDb, c: &str) -> bool {
-    KNOWN_CATEGORIES.contains(&c) || db.products.values().any(|p| p.raw.category == c)
+    db.categories.contains_key(c) || db.products.values().any(|p| p.raw.category == c)
 }
 
 fn rule(
@@ -413,30 +413,20 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> T
             );
         }
     }
+    if let Some(u) = unknown_threshold(cx, d, t, i) {
+        return u;
+    }
     if t.max_foreign.is_none() && t.max_foreign_share.is_none() {
         cx.err(
             d,
             &at,
             None,
             "bad-threshold",
-            "a threshold needs `max_foreign` (a count) or `max_foreign_share` (0.0–1.0)".to_owned(),
+            "a threshold needs `max_foreign` (a count), `max_foreign_share` or `max_unknown_share` (0.0–1.0)".to_owned(),
         );
     }
     if let Some(s) = t.max_foreign_share {
-        if !(0.0..=1.0).contains(&s) {
-            let path = [
-                Seg::Key("thresholds"),
-                Seg::Item(i),
-                Seg::Key("max_foreign_share"),
-            ];
-            cx.err(
-                d,
-                &path,
-                Some(&s.to_string()),
-                "bad-threshold",
-                format!("max_foreign_share {s} is not a share between 0.0 and 1.0 (25 % is 0.25)"),
-            );
-        }
+        share_in_range(cx, d, i, "max_foreign_share", s);
     }
     let mut origin: Vec<Origin> = origins(
         cx,
@@ -450,7 +440,34 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> T
     if origin.is_empty() {
         origin.push(Origin::Foreign);
     }
-    let level = match t.level.as_deref() {
+    Threshold {
+        index: i,
+        pos: cx.pos(&at, None),
+        category: t.category.clone(),
+        max_count: t.max_foreign,
+        max_share: t.max_foreign_share,
+        weighted: t.weighted,
+        origin,
+        level: level(cx, d, t, i),
+        unknown_share: false,
+    }
+}
+
+fn share_in_range(cx: &Ctx<'_>, d: &mut Diagnostics, i: usize, key: &'static str, s: f64) {
+    if !(0.0..=1.0).contains(&s) {
+        let path = [Seg::Key("thresholds"), Seg::Item(i), Seg::Key(key)];
+        cx.err(
+            d,
+            &path,
+            Some(&s.to_string()),
+            "bad-threshold",
+            format!("{key} {s} is not a share between 0.0 and 1.0 (25 % is 0.25)"),
+        );
+    }
+}
+
+fn level(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> Level {
+    match t.level.as_deref() {
         None | Some("deny") => Level::Deny,
         Some("warn") => Level::Warn,
         Some(other) => {
@@ -463,15 +480,38 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> T
             );
             Level::Deny
         }
-    };
-    Threshold {
+    }
+}
+
+/// A `max_unknown_share` threshold: the share of components of unknown origin among all those
+/// in scope. It stands alone: combined with a foreign limit or `origin` it would be ambiguous.
+fn unknown_threshold(
+    cx: &Ctx<'_>,
+    d: &mut Diagnostics,
+    t: &RawThreshold,
+    i: usize,
+) -> Option<Threshold> {
+    let s = t.max_unknown_share?;
+    share_in_range(cx, d, i, "max_unknown_share", s);
+    let at = [Seg::Key("thresholds"), Seg::Item(i)];
+    if t.max_foreign.is_some() || t.max_foreign_share.is_some() || !t.origin.is_empty() {
+        cx.err(
+            d,
+            &at,
+            None,
+            "bad-threshold",
+            "`max_unknown_share` stands alone: write `max_foreign`, `max_foreign_share` or `origin` in a threshold of their own".to_owned(),
+        );
+    }
+    Some(Threshold {
         index: i,
         pos: cx.pos(&at, None),
         category: t.category.clone(),
-        max_count: t.max_foreign,
-        max_share: t.max_foreign_share,
+        max_count: None,
+        max_share: Some(s),
         weighted: t.weighted,
-        origin,
-        level,
-    }
+        origin: vec![Origin::Unknown],
+        level: level(cx, d, t, i),
+        unknown_share: true,
+    })
 }
