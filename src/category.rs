@@ -93,7 +93,10 @@ impl Categoriser {
 
     /// The category of a component, from its evidence (see the module doc for the order).
     pub fn decide(&self, c: &Component) -> Option<Decision> {
-        let hit = |t: usize, from: String| Decision { id: self.id(t), from };
+        let hit = |t: usize, from: String| Decision {
+            id: self.id(t),
+            from,
+        };
         if let Some(p) = &c.product {
             return Some(Decision {
                 id: p.category.clone(),
@@ -149,7 +152,10 @@ impl Categoriser {
                 .as_deref()
                 .and_then(|e| self.ecosystems.get(&norm(e)))
             {
-                return Some(hit(*t, format!("ecosystem:{}", c.ecosystem.as_deref().unwrap_or(""))));
+                return Some(hit(
+                    *t,
+                    format!("ecosystem:{}", c.ecosystem.as_deref().unwrap_or("")),
+                ));
             }
         }
         if let Some(t) = c.ecosystem.as_deref().and_then(|e| {
@@ -158,7 +164,10 @@ impl Categoriser {
                 .then(|| self.ecosystems.get(&norm(e)))
                 .flatten()
         }) {
-            return Some(hit(*t, format!("ecosystem:{}", c.ecosystem.as_deref().unwrap_or(""))));
+            return Some(hit(
+                *t,
+                format!("ecosystem:{}", c.ecosystem.as_deref().unwrap_or("")),
+            ));
         }
         if let Some(kind) = c.properties.get("inventory-kind") {
             let k = norm(kind).replace([' ', '_'], "-");
@@ -266,14 +275,8 @@ mod tests {
         let id = |c: &Component| cat.decide(c).map(|d| d.id);
         assert_eq!(id(&hw("cpu", &[])), Some("cpu".into()));
         assert_eq!(id(&hw("dmi", &[("dmi", "system")])), Some("system".into()));
-        assert_eq!(
-            id(&hw("disk", &[("rotational", "1")])),
-            Some("hdd".into())
-        );
-        assert_eq!(
-            id(&hw("disk", &[("rotational", "0")])),
-            Some("ssd".into())
-        );
+        assert_eq!(id(&hw("disk", &[("rotational", "1")])), Some("hdd".into()));
+        assert_eq!(id(&hw("disk", &[("rotational", "0")])), Some("ssd".into()));
         let fw = |path: &str| {
             let mut c = Component::new(ComponentKind::Firmware, Some("linux-firmware"), path, None);
             c.add_evidence(EvidenceKind::FirmwarePath, path, "/lib/firmware");
@@ -286,7 +289,10 @@ mod tests {
         assert_eq!(fw("intel/ice/ddp/ice.pkg"), Some("nic".into()));
         assert_eq!(fw("intel-ucode/06-55-04"), Some("cpu-microcode".into()));
         assert_eq!(fw("amdgpu/vega12_sdma.bin"), Some("gpu".into()));
-        assert_eq!(fw("mrvl/prestera/mvsw_prestera_fw-v4.1.img"), Some("nic".into()));
+        assert_eq!(
+            fw("mrvl/prestera/mvsw_prestera_fw-v4.1.img"),
+            Some("nic".into())
+        );
         assert_eq!(fw("unheard-of/blob.bin"), None);
         let mut deb = Component::new(ComponentKind::Package, Some("deb"), "mariadb-server", None);
         deb.set_property("section", "database");

@@ -195,9 +195,18 @@ pub struct PlanArgs {
     /// Home the plan is relative to (default: the report's `--home`).
     #[arg(long, value_name = "CC")]
     pub home: Option<String>,
-    /// Plan for international products too, and accept international alternatives.
+    /// Plan for international components too (alternatives always rank domestic makers
+    /// first, then the home's unions and alliances, then international projects).
     #[arg(long)]
     pub include_international: bool,
+    /// Add what has to change for the report to pass this policy (a file or
+    /// `builtin:<name>`): the failing components per category, and the share reduction each
+    /// threshold needs.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<String>,
+    /// Evaluate the policy's waivers as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", requires = "policy")]
+    pub today: Option<String>,
     /// Add rule files from DIR (alternatives and ownership come from the rule database).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -207,6 +216,31 @@ pub struct PlanArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `plan --policy`: evaluate the policy on the report as `check --report` does.
+fn plan_policy(
+    spec: &str,
+    today: Option<&str>,
+    r: &crate::model::Report,
+    db: &crate::rules::RuleDb,
+) -> anyhow::Result<crate::plan::policy::PolicyPlan> {
+    let (policy, diags) = crate::policy::load(spec, db)?;
+    let mut err = std::io::stderr().lock();
+    for l in diags.rendered() {
+        writeln!(err, "{}", report::violations::clean(&l))?;
+    }
+    let Some(policy) = policy else {
+        anyhow::bail!("{spec}: the policy has errors (see above); no plan was made");
+    };
+    let today = match today {
+        Some(t) => {
+            Date::parse(t).with_context(|| format!("--today {t}: not a date (YYYY-MM-DD)"))?
+        }
+        None => Date::today(),
+    };
+    let outcome = crate::policy::eval::evaluate(&policy, r, db, today);
+    Ok(crate::plan::policy::from_outcome(&outcome))
 }
 
 /// `sovscan diff`.
@@ -531,7 +565,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => {
             let r = report::json::read(&args.report)?;
             let db = crate::rules::load_strict(&args.rules)?;
-            let p = crate::plan::plan(&r, &db, args.home.as_deref(), args.include_international)?;
+            let mut p =
+                crate::plan::plan(&r, &db, args.home.as_deref(), args.include_international)?;
+            if let Some(spec) = &args.policy {
+                p.policy = Some(plan_policy(spec, args.today.as_deref(), &r, &db)?);
+            }
             emit(
                 &report::plan::render(&p, args.format),
                 args.output.as_deref(),

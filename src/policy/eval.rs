@@ -571,7 +571,10 @@ fn threshold(
     let mut ids = Vec::new();
     // Binaries read inside a package count through it, as in the summary.
     for f in facts.iter().filter(|f| f.c.counted()) {
-        if t.category.as_deref().is_some_and(|c| Some(c) != f.c.category_id()) {
+        if t.category
+            .as_deref()
+            .is_some_and(|c| Some(c) != f.c.category_id())
+        {
             continue;
         }
         let mut w = f.c.count.unwrap_or(1) as f64;

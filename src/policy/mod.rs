@@ -46,7 +46,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-
 /// Every code `check` may print, with a short explanation (`sovscan explain CODE`): the
 /// policy file's diagnostics, then the rule codes of violations.
 pub const CODES: &[(&str, &str)] = &[

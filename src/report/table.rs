@@ -2,8 +2,8 @@
 //! ones when a home is set), the components, and the errors. Every cell is sanitised again here
 //! because a report may come from a file another tool wrote.
 
-use crate::model::{owner_country, Origin, Report};
 use super::share;
+use crate::model::{owner_country, Origin, Report};
 use crate::text::sanitize;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::collections::BTreeMap;
@@ -175,7 +175,14 @@ fn categories(r: &Report, out: &mut String) {
     }
     let home = r.scan.home.is_some();
     let mut t = if home {
-        table(&["category", "components", "foreign", "of known origin", "foreign share", "unknown"])
+        table(&[
+            "category",
+            "components",
+            "foreign",
+            "of known origin",
+            "foreign share",
+            "unknown",
+        ])
     } else {
         table(&["category", "components"])
     };

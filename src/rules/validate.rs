@@ -394,7 +394,10 @@ fn categories(db: &RuleDb, d: &mut Diagnostics) {
                     d.error(
                         l.value(&r.id, "", v),
                         "duplicate-identifier",
-                        format!("{key} `{v}` is claimed by categories `{prev}` and `{}`", r.id),
+                        format!(
+                            "{key} `{v}` is claimed by categories `{prev}` and `{}`",
+                            r.id
+                        ),
                     );
                 }
             }
