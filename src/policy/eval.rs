@@ -13,9 +13,10 @@ use super::date::Date;
 pub use super::outcome::{
     ComponentFacts, Outcome, ThresholdResult, VendorFacts, Violation, WaiverRef,
 };
-use super::{Level, Policy, Pos, Rule};
+use super::{Level, Policy, Pos, Rule, SignerRule};
 use crate::diag::{Diagnostic, Severity};
-use crate::model::{owner_country, Component, Evidence, Origin, Report};
+use crate::model::{owner_country, Component, Evidence, EvidenceKind, Origin, Report};
+use crate::rules::matcher::Matcher;
 use crate::rules::RuleDb;
 
 /// Days a suggested waiver lasts.
@@ -44,6 +45,8 @@ pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> O
         .iter()
         .map(|c| facts(c, db, &policy.home, same_home))
         .collect();
+    // Issuers of signing chains are named by certificate subjects: match them as signers.
+    let matcher = Matcher::new(db);
     let mut used = vec![false; policy.exceptions.len()];
     let mut violations = Vec::new();
     for f in &facts {
@@ -53,7 +56,7 @@ pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> O
         let Some((rule, code, pos, why)) = policy
             .rules
             .iter()
-            .find_map(|r| match_rule(r, f, db).map(|(k, p, w)| (r, k, p, w)))
+            .find_map(|r| match_rule(r, f, db, &matcher).map(|(k, p, w)| (r, k, p, w)))
         else {
             continue;
         };
@@ -238,15 +241,7 @@ fn facts<'r>(c: &'r Component, db: &RuleDb, home: &[String], same_home: bool) ->
             origin: Origin::Unknown,
         };
     };
-    let mut chain = vec![v.id.clone()];
-    let mut cur = db.vendors.get(&v.id);
-    while let Some(p) = cur.and_then(|x| x.raw.parent.as_deref()) {
-        if chain.iter().any(|c| c == p) || chain.len() > 32 {
-            break;
-        }
-        chain.push(p.to_owned());
-        cur = db.vendors.get(p);
-    }
+    let mut chain = owner_chain(db, &v.id);
     if let Some(o) = &v.ultimate_owner {
         if !chain.contains(o) {
             chain.push(o.clone());
@@ -294,8 +289,113 @@ fn covers(e: &super::Exception, c: &Component) -> bool {
     e.glob.is_match(&c.id) || c.purl.as_deref().is_some_and(|u| e.glob.is_match(u))
 }
 
+/// The ownership chain of a vendor id: itself, then its parents (bounded, cycle-safe).
+fn owner_chain(db: &RuleDb, id: &str) -> Vec<String> {
+    let mut chain = vec![id.to_owned()];
+    let mut cur = db.vendors.get(id);
+    while let Some(p) = cur.and_then(|x| x.raw.parent.as_deref()) {
+        if chain.iter().any(|c| c == p) || chain.len() > 32 {
+            break;
+        }
+        chain.push(p.to_owned());
+        cur = db.vendors.get(p);
+    }
+    chain
+}
+
+/// The parties that signed a component, each with how it signed: the signer (`signed by`),
+/// then, with `chain`, the vendors named as `O=` of the certificates of its chain (`issuer`).
+fn signing_parties(c: &Component, chain: bool, m: &Matcher) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    if let Some(p) = crate::model::signer_of(c) {
+        out.push((p.id.clone(), "signed by"));
+    }
+    if chain {
+        for e in c
+            .evidence
+            .iter()
+            .filter(|e| e.kind == EvidenceKind::Certificate)
+        {
+            let org = e
+                .value
+                .split(',')
+                .find_map(|part| part.trim().strip_prefix("O="))
+                .map(str::trim);
+            let Some(hit) = org.and_then(|o| m.evidence(EvidenceKind::SignerSubject, o)) else {
+                continue;
+            };
+            if !out.iter().any(|(v, _)| *v == hit.vendor) {
+                out.push((hit.vendor, "issuer in the signing chain of"));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a rule's `signers:` matches the component: (the position, why).
+fn match_signers(
+    sr: &SignerRule,
+    f: &Facts<'_>,
+    db: &RuleDb,
+    m: &Matcher,
+) -> Option<(Pos, String)> {
+    let vname = |id: &str| {
+        db.vendors
+            .get(id)
+            .map(|v| format!("{} ({id})", v.raw.name))
+            .unwrap_or_else(|| format!("`{id}`"))
+    };
+    let s = &sr.subjects;
+    for (id, how) in signing_parties(f.c, sr.chain, m) {
+        let chain = owner_chain(db, &id);
+        let candidates: &[String] = if sr.direct { &chain[..1] } else { &chain };
+        let who = vname(&id);
+        if let Some(l) = s.lists.iter().find(|l| {
+            db.lists.get(&l.value).is_some_and(|x| {
+                x.raw
+                    .members
+                    .iter()
+                    .any(|mm| candidates.contains(&mm.vendor))
+            })
+        }) {
+            return Some((l.pos, format!("{how} {who}, on entity list `{}`", l.value)));
+        }
+        if let Some(v) = s.vendors.iter().find(|v| candidates.contains(&v.value)) {
+            return Some((
+                v.pos,
+                format!("{how} {who}: denied signer {}", vname(&v.value)),
+            ));
+        }
+        let decisive = if sr.direct {
+            chain.first()
+        } else {
+            chain.last()
+        };
+        let cc = decisive
+            .and_then(|o| db.vendors.get(o))
+            .and_then(|o| o.raw.country.clone());
+        let Some(cc) = cc else { continue };
+        let whose = if sr.direct { "" } else { ", ultimately owned" };
+        if let Some(c) = s.countries.iter().find(|c| c.value == cc) {
+            return Some((c.pos, format!("{how} {who}{whose} in {cc}")));
+        }
+        if let Some(r) = s.regions.iter().find(|r| r.value.countries.contains(&cc)) {
+            return Some((
+                r.pos,
+                format!("{how} {who}{whose} in {cc}, part of {}", r.value.id),
+            ));
+        }
+    }
+    None
+}
+
 /// Whether `rule` matches: (kind, the policy position that matched, why).
-fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, Pos, String)> {
+fn match_rule(
+    rule: &Rule,
+    f: &Facts<'_>,
+    db: &RuleDb,
+    m: &Matcher,
+) -> Option<(&'static str, Pos, String)> {
     let category = f.c.category_id();
     let product = f.c.product.as_ref().map(|p| p.id.as_str());
     if !rule.categories.is_empty()
@@ -325,6 +425,13 @@ fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, 
             .map(|v| format!("{} ({id})", v.raw.name))
             .unwrap_or_else(|| format!("`{id}`"))
     };
+    if let Some((pos, why)) = rule
+        .signers
+        .as_ref()
+        .and_then(|sr| match_signers(sr, f, db, m))
+    {
+        return Some(("signer", pos, format!("{why}{in_scope}")));
+    }
     let candidates: &[String] = if rule.direct {
         f.chain.get(..1).unwrap_or(&[])
     } else {

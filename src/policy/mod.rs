@@ -11,7 +11,8 @@
 //! Diagnostic codes: `invalid-yaml`, `bad-home`, `unknown-country`, `unknown-region`,
 //! `unknown-vendor`, `unknown-list`, `unknown-origin`, `unknown-category`, `unknown-product`,
 //! `empty-rule`, `bad-threshold`, `bad-level`, `bad-glob`, `bad-date`, `missing-reason`,
-//! `missing-expiry`, and (found while evaluating) `unused-exception`.
+//! `missing-expiry`, and (found while evaluating) `unused-exception`. Rules may name signers
+//! (`signers:`, [`SignerRule`]) as well as makers.
 
 pub mod date;
 pub mod eval;
@@ -73,6 +74,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("deny-origin", "Violation: the component's origin class (relative to the policy's home) is denied."),
     ("deny-category", "Violation: the component is a product of a denied category."),
     ("deny-product", "Violation: the component is a denied product."),
+    ("deny-signer", "Violation: the component was signed by a denied signer (by country or region of the signer's ultimate owner, vendor, owner or entity list), or, with `chain: true`, a denied issuer is in its signing chain."),
     ("deny-threshold", "Violation: reliance on foreign (or the listed origin classes of) components passes a threshold."),
     ("expired-exception", "Violation: a waiver's `expires` date has passed; what it covered fails again until the waiver is renewed or the component replaced."),
     ("warn-country", "Warning: as deny-country, reported without failing the check (likewise warn-region, warn-vendor, warn-list, warn-origin, warn-category, warn-product, warn-threshold)."),
@@ -159,8 +161,46 @@ pub struct Rule {
     pub products: Vec<Cited<String>>,
     /// Match the vendor itself, not its owners.
     pub direct: bool,
+    /// Signers matched (`signers:`), when the rule has them.
+    pub signers: Option<SignerRule>,
     /// Why the rule exists.
     pub reason: Option<String>,
+}
+
+/// Countries, regions, vendors and lists a rule (or its `signers:`) names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subjects {
+    /// Countries.
+    pub countries: Vec<Cited<String>>,
+    /// Regions.
+    pub regions: Vec<Cited<RegionRef>>,
+    /// Vendors.
+    pub vendors: Vec<Cited<String>>,
+    /// Entity lists.
+    pub lists: Vec<Cited<String>>,
+}
+
+impl Subjects {
+    /// True when it names nothing.
+    pub fn is_empty(&self) -> bool {
+        self.countries.is_empty()
+            && self.regions.is_empty()
+            && self.vendors.is_empty()
+            && self.lists.is_empty()
+    }
+}
+
+/// The validated `signers:` of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignerRule {
+    /// Where `signers:` is written.
+    pub pos: Pos,
+    /// What it names.
+    pub subjects: Subjects,
+    /// Also match the issuers of the signing chain.
+    pub chain: bool,
+    /// Match the signing vendor itself, not its owners.
+    pub direct: bool,
 }
 
 impl Rule {
@@ -171,6 +211,7 @@ impl Rule {
             && self.vendors.is_empty()
             && self.lists.is_empty()
             && self.origin.is_empty()
+            && self.signers.is_none()
     }
 }
 

@@ -104,9 +104,38 @@ pub struct RawRule {
     /// Match the attributed vendor itself, not its owners.
     #[serde(default)]
     pub direct: bool,
+    /// Match by who signed the component instead of who made it.
+    #[serde(default)]
+    pub signers: Option<RawSigners>,
     /// Why the rule exists (shown with its violations).
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// The signers a rule matches (`deny: {signers: {countries: [US]}}`): the party that signed the
+/// component (its `signer`, or its vendor when the vendor signed its own code) and, with
+/// `chain`, every issuer named in its signing chain. Any one key matching is enough.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSigners {
+    /// ISO 3166-1 alpha-2 codes of the signer's ultimate owner (the signer's own, with `direct`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Region ids of `rules/regions.yaml`.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Vendor ids; a signer owned by one of them matches too, unless `direct`.
+    #[serde(default)]
+    pub vendors: Vec<String>,
+    /// Entity list ids; a listed vendor's subsidiaries match too, unless `direct`.
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// Also match the issuers of the signing chain (the CAs above the signer).
+    #[serde(default)]
+    pub chain: bool,
+    /// Match the signing vendor itself, not its owners.
+    #[serde(default)]
+    pub direct: bool,
 }
 
 /// Overrides: these are never denied or warned about.
