@@ -415,7 +415,7 @@ fn rows(
             country,
             origin: c.origin.map(|o| o.as_str().to_owned()),
             international,
-            category: c.product.as_ref().map(|p| p.category.clone()),
+            category: c.category_id().map(str::to_owned),
             product: c.product.as_ref().map(|p| p.id.clone()),
             count: c.count.unwrap_or(1).min(i64::MAX as u64) as i64,
         });

@@ -71,7 +71,14 @@ impl<'a> Ranker<'a> {
             .values()
             .filter(|r| r.kind != RegionKind::Forum && !r.id.eq_ignore_ascii_case(label))
             .filter(|r| r.countries.iter().any(|c| home.contains(c)))
-            .map(|r| (r.id.clone(), r.countries.clone()))
+            .map(|r| (r.kind, r.countries.len(), r.id.clone(), r.countries.clone()))
+            .collect::<Vec<_>>();
+        // The closest bond names the tier: a union before an alliance, a smaller one first.
+        let mut regions = regions;
+        regions.sort();
+        let regions = regions
+            .into_iter()
+            .map(|(_, _, id, members)| (id, members))
             .collect();
         Ranker {
             db,

@@ -323,7 +323,7 @@ fn component_table(r: &Report, o: &mut String) {
             escape(v.map(|v| v.name.as_str()).unwrap_or("unknown")),
             escape(&v.and_then(owner_country).unwrap_or_default()),
             escape(v.and_then(|v| v.ultimate_owner.as_deref()).unwrap_or("")),
-            escape(c.product.as_ref().map(|p| p.category.as_str()).unwrap_or("")),
+            escape(c.category_id().unwrap_or("")),
             c.confidence,
             escape(c.root.as_deref().unwrap_or("")),
             escape(c.locations.first().map(String::as_str).unwrap_or(""))

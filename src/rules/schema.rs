@@ -197,7 +197,9 @@ pub struct RawList {
 
 /// What binds a region's members, which decides whether the plan ranks its makers right after
 /// domestic ones: a union or an alliance does, a forum (G20, OECD) does not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegionKind {
     /// A political, economic or customs union, or a single market (EU, EEA, EAEU).
