@@ -824,6 +824,16 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let cfg = args.to_config()?;
     let db = crate::rules::load_strict(&args.input.rules)?;
     let report = scan_with_progress(&cfg, &db)?;
+    if args.format == report::Format::Xlsx {
+        let plan = match report.scan.home {
+            Some(_) => Some(crate::plan::plan(&report, &db, None, false)?),
+            None => None,
+        };
+        let bytes = report::xlsx::render(&report, plan.as_ref())
+            .map_err(|e| anyhow::anyhow!("writing the XLSX workbook: {e}"))?;
+        emit_bytes(&bytes, args.output.as_deref())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let opts = RenderOptions {
         cyclonedx_version: args.cyclonedx_version,
     };
@@ -923,11 +933,16 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode> {
 
 /// Write output to a file or standard output; a closed pipe is not an error.
 pub fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
+    emit_bytes(text.as_bytes(), output)
+}
+
+/// Write bytes (an XLSX workbook) to `-o FILE` or standard output.
+pub fn emit_bytes(bytes: &[u8], output: Option<&std::path::Path>) -> Result<()> {
     match output {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        Some(p) => std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display())),
         None => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            match out.write_all(bytes).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.context("writing to standard output"),
             }

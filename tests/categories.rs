@@ -261,3 +261,77 @@ fn regression_15_unknown_never_dilutes_a_foreign_share_and_has_its_own_limit() {
         "{err}"
     );
 }
+
+/// Regression for issue 15 (`issues show 15`): the workbook opens in an independent reader
+/// (calamine), and its figures are the report's.
+#[test]
+fn regression_15_xlsx_reads_back_with_summary_plan_components_and_category_sheets() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("r.xlsx");
+    let fw = p("linux-firmware/debian-12");
+    let out = sovscan()
+        .args([
+            "scan",
+            "--reproducible",
+            &fw,
+            "--home",
+            "CN",
+            "-f",
+            "xlsx",
+            "-o",
+        ])
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = scan_json(&[&fw, "--home", "CN"]);
+    let cs = counted(&r);
+    let mut wb: Xlsx<_> = open_workbook(&book).expect("calamine opens the workbook");
+    let names = wb.sheet_names();
+    assert_eq!(names[..3], ["Summary", "Plan", "Components"]);
+    let mut cats: Vec<String> = cs
+        .iter()
+        .map(|c| c["category"].as_str().unwrap().to_owned())
+        .collect();
+    cats.sort();
+    cats.dedup();
+    assert_eq!(names[3..], cats[..]);
+    let comp = wb.worksheet_range("Components").unwrap();
+    assert_eq!(
+        comp.height(),
+        cs.len() + 1,
+        "a header and one row per component"
+    );
+    assert_eq!(comp.get((0, 4)), Some(&Data::String("category".into())));
+    // The summary's foreign row: count, denominator and what it counts.
+    let sum = wb.worksheet_range("Summary").unwrap();
+    let foreign = sum
+        .rows()
+        .find(|row| row.first() == Some(&Data::String("foreign".into())))
+        .expect("a foreign row")
+        .to_vec();
+    let n = cs.iter().filter(|c| c["origin"] == "foreign").count() as f64;
+    assert_eq!(foreign[1], Data::Float(n));
+    assert_eq!(
+        foreign[2],
+        Data::Float(r["summary"]["known_origin"].as_f64().unwrap())
+    );
+    assert_eq!(
+        foreign[3],
+        Data::String("components of known origin".into())
+    );
+    for cat in &cats {
+        let sheet = wb.worksheet_range(cat).unwrap();
+        let want = cs.iter().filter(|c| c["category"] == cat.as_str()).count();
+        assert_eq!(sheet.height(), want + 1, "{cat}");
+    }
+    let plan = wb.worksheet_range("Plan").unwrap();
+    assert!(plan
+        .rows()
+        .any(|row| row.first() == Some(&Data::String("gpu".into()))));
+}

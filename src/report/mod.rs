@@ -20,6 +20,7 @@ pub mod spdx;
 pub mod table;
 pub mod violations;
 pub mod violations_md;
+pub mod xlsx;
 
 use crate::model::{owner_country, Origin, Report};
 use std::collections::BTreeMap;
@@ -42,6 +43,9 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page with charts and a searchable component table.
     Html,
+    /// An XLSX workbook (summary with denominators, plan, components, one sheet per category);
+    /// binary, written by [`xlsx::render`].
+    Xlsx,
 }
 
 /// CycloneDX specification versions that can be written.
@@ -78,6 +82,9 @@ pub fn render_with(report: &Report, format: Format, opts: &RenderOptions) -> Str
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report),
         Format::Html => html::render(report),
+        // A workbook is bytes, not text: `scan` writes it with `xlsx::render`; as text the
+        // report reads as its tables.
+        Format::Xlsx => table::render(report),
     }
 }
 

@@ -191,9 +191,9 @@ fn policy_lines(p: &Plan) -> Vec<String> {
             "holds".to_owned()
         } else {
             format!(
-                "replace {} component(s) ({} share points)",
+                "replace {} component(s) ({:.1} share points)",
                 t.replace,
-                format!("{:.1}", t.reduce_share_by * 100.0)
+                t.reduce_share_by * 100.0
             )
         };
         out.push(format!(
