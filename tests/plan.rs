@@ -134,7 +134,7 @@ fn plan_home_override_international_and_category_suggestions() {
         .unwrap()
         .iter()
         .all(|i| i["vendor"] != "kylin-software" && i["vendor"] != "huawei"));
-    for f in ["table", "markdown"] {
+    for f in ["table", "markdown", "html"] {
         let out = sovscan()
             .arg("plan")
             .arg(&r)

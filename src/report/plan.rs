@@ -1,7 +1,8 @@
-//! Rendering a [`Plan`] as a table, JSON or Markdown: the headline shares with their
+//! Rendering a [`Plan`] as a table, JSON, Markdown or HTML: the headline shares with their
 //! denominators, one row per category, the rows of each category, and (with `--policy`) what
 //! has to change to pass.
 
+use super::html::escape as esc;
 use super::markdown::escape as md;
 use crate::plan::{Alternative, CategoryPlan, Item, Plan, Tier};
 use crate::text::sanitize;
@@ -17,6 +18,8 @@ pub enum PlanFormat {
     Json,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page (no scripts, no external resources).
+    Html,
 }
 
 /// Render a plan.
@@ -29,6 +32,7 @@ pub fn render(p: &Plan, f: PlanFormat) -> String {
         }
         PlanFormat::Table => table(p),
         PlanFormat::Markdown => markdown(p),
+        PlanFormat::Html => html(p),
     }
 }
 
@@ -322,5 +326,85 @@ fn markdown(p: &Plan) -> String {
             let _ = writeln!(o, "{}", md(&l));
         }
     }
+    o
+}
+
+fn html_table(o: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    o.push_str("<table><thead><tr>");
+    for h in header {
+        let _ = write!(o, "<th>{}</th>", esc(h));
+    }
+    o.push_str("</tr></thead><tbody>");
+    for r in rows {
+        o.push_str("<tr>");
+        for c in r {
+            let _ = write!(o, "<td>{}</td>", esc(c));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</tbody></table>");
+}
+
+fn html(p: &Plan) -> String {
+    let mut o = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>Substitution plan: {0}</title><style>body{{font:14px system-ui,sans-serif;margin:24px}}table{{border-collapse:collapse;width:100%;margin-bottom:24px}}th,td{{border-bottom:1px solid #e6e9ef;padding:4px 6px;text-align:left;vertical-align:top}}</style></head><body><h1>Substitution plan relative to {0}</h1><p>{1}.</p><h2>By category</h2>",
+        esc(&p.home),
+        esc(&headline(p))
+    );
+    let cats: Vec<Vec<String>> = p
+        .categories
+        .iter()
+        .filter(|c| c.planned > 0 || c.unknown > 0)
+        .map(cat_cells)
+        .collect();
+    html_table(&mut o, &CAT_HEADER, &cats);
+    if !p.items.is_empty() {
+        o.push_str("<h2>Rows</h2>");
+        let rows: Vec<Vec<String>> = p
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                vec![
+                    (i + 1).to_string(),
+                    it.name.clone(),
+                    format!(
+                        "{} ({})",
+                        it.vendor_name,
+                        it.country.as_deref().unwrap_or("intl")
+                    ),
+                    it.category.clone(),
+                    it.criticality.clone().unwrap_or_default(),
+                    it.usage.to_string(),
+                    cost(it.cost),
+                    it.score.to_string(),
+                    hosts(it),
+                    alts(it),
+                ]
+            })
+            .collect();
+        let header = [
+            "#",
+            "product",
+            "vendor (country)",
+            "category",
+            "criticality",
+            "units",
+            "cost",
+            "score",
+            "hosts",
+            "alternatives",
+        ];
+        html_table(&mut o, &header, &rows);
+    }
+    let lines = policy_lines(p);
+    if !lines.is_empty() {
+        o.push_str("<h2>Policy</h2><ul>");
+        for l in lines {
+            let _ = write!(o, "<li>{}</li>", esc(l.trim_start_matches("- ")));
+        }
+        o.push_str("</ul>");
+    }
+    o.push_str("</body></html>\n");
     o
 }
