@@ -12,10 +12,12 @@
 //! does) is kept as the component's `signer`. Board evidence (a device tree's board
 //! `compatible` or `model`, a board folder) names the `board` party and never competes for the
 //! vendor. The ownership chain is then
-//! followed to the ultimate owner, whose country decides the origin relative to home.
+//! followed to the ultimate owner, whose country decides the origin relative to home. Last, the
+//! component's category is decided from its evidence ([`crate::category`]).
 //!
 //! Nothing here reads files; collectors never call it.
 
+use crate::category::Categoriser;
 use crate::model::{Component, EvidenceKind, Origin, Party, ProductRef};
 use crate::rules::matcher::{Hit, Matcher};
 use crate::rules::{RuleDb, Vendor};
@@ -32,6 +34,7 @@ pub const DECISIVE: f64 = 0.9;
 pub struct Attributor<'a> {
     db: &'a RuleDb,
     matcher: Matcher,
+    categoriser: Categoriser,
     /// Countries of the home jurisdiction; `None` when no home was given.
     home: Option<Vec<String>>,
 }
@@ -42,6 +45,7 @@ impl<'a> Attributor<'a> {
         Attributor {
             db,
             matcher: Matcher::new(db),
+            categoriser: Categoriser::new(db),
             home,
         }
     }
@@ -172,6 +176,9 @@ impl<'a> Attributor<'a> {
                 category: p.raw.category.clone(),
                 criticality: p.raw.criticality.clone(),
             });
+        let category = self.categoriser.decide(c);
+        c.category_from = category.as_ref().map(|d| d.from.clone());
+        c.category = category.map(|d| d.id);
         if self.home.is_some() {
             c.origin = Some(match &c.vendor {
                 Some(v) => self.origin_of(v),

@@ -228,9 +228,18 @@ pub struct PlanArgs {
     /// Home the plan is relative to (default: the report's `--home`).
     #[arg(long, value_name = "CC")]
     pub home: Option<String>,
-    /// Plan for international products too, and accept international alternatives.
+    /// Plan for international components too (alternatives always rank domestic makers
+    /// first, then the home's unions and alliances, then international projects).
     #[arg(long)]
     pub include_international: bool,
+    /// Add what has to change for the report to pass this policy (a file or
+    /// `builtin:<name>`): the failing components per category, and the share reduction each
+    /// threshold needs.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<String>,
+    /// Evaluate the policy's waivers as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", requires = "policy")]
+    pub today: Option<String>,
     /// Add rule files from DIR (alternatives and ownership come from the rule database).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -240,6 +249,31 @@ pub struct PlanArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `plan --policy`: evaluate the policy on the report as `check --report` does.
+fn plan_policy(
+    spec: &str,
+    today: Option<&str>,
+    r: &crate::model::Report,
+    db: &crate::rules::RuleDb,
+) -> anyhow::Result<crate::plan::policy::PolicyPlan> {
+    let (policy, diags) = crate::policy::load(spec, db)?;
+    let mut err = std::io::stderr().lock();
+    for l in diags.rendered() {
+        writeln!(err, "{}", report::violations::clean(&l))?;
+    }
+    let Some(policy) = policy else {
+        anyhow::bail!("{spec}: the policy has errors (see above); no plan was made");
+    };
+    let today = match today {
+        Some(t) => {
+            Date::parse(t).with_context(|| format!("--today {t}: not a date (YYYY-MM-DD)"))?
+        }
+        None => Date::today(),
+    };
+    let outcome = crate::policy::eval::evaluate(&policy, r, db, today);
+    Ok(crate::plan::policy::from_outcome(&outcome))
 }
 
 /// `sovscan diff`.
@@ -570,7 +604,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => {
             let r = report::json::read(&args.report)?;
             let db = crate::rules::load_strict(&args.rules)?;
-            let p = crate::plan::plan(&r, &db, args.home.as_deref(), args.include_international)?;
+            let mut p =
+                crate::plan::plan(&r, &db, args.home.as_deref(), args.include_international)?;
+            if let Some(spec) = &args.policy {
+                p.policy = Some(plan_policy(spec, args.today.as_deref(), &r, &db)?);
+            }
             emit(
                 &report::plan::render(&p, args.format),
                 args.output.as_deref(),
@@ -778,9 +816,10 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitCode> {
             }
             writeln!(
                 err,
-                "{} vendors, {} products, {} lists, {} regions; {} problem(s)",
+                "{} vendors, {} products, {} categories, {} lists, {} regions; {} problem(s)",
                 db.vendors.len(),
                 db.products.len(),
+                db.categories.len(),
                 db.lists.len(),
                 db.regions.len(),
                 lines.len()
@@ -849,6 +888,16 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let cfg = args.to_config()?;
     let db = crate::rules::load_strict(&args.input.rules)?;
     let report = scan_with_progress(&cfg, &db)?;
+    if args.format == report::Format::Xlsx {
+        let plan = match report.scan.home {
+            Some(_) => Some(crate::plan::plan(&report, &db, None, false)?),
+            None => None,
+        };
+        let bytes = report::xlsx::render(&report, plan.as_ref())
+            .map_err(|e| anyhow::anyhow!("writing the XLSX workbook: {e}"))?;
+        emit_bytes(&bytes, args.output.as_deref())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let opts = RenderOptions {
         cyclonedx_version: args.cyclonedx_version,
     };
@@ -952,11 +1001,16 @@ fn run_check(args: &CheckArgs) -> Result<ExitCode> {
 
 /// Write output to a file or standard output; a closed pipe is not an error.
 pub fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
+    emit_bytes(text.as_bytes(), output)
+}
+
+/// Write bytes (an XLSX workbook) to `-o FILE` or standard output.
+pub fn emit_bytes(bytes: &[u8], output: Option<&std::path::Path>) -> Result<()> {
     match output {
-        Some(p) => crate::output::write_atomic(p, |w| w.write_all(text.as_bytes())),
+        Some(p) => crate::output::write_atomic(p, |w| w.write_all(bytes)),
         None => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            match out.write_all(bytes).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.context("writing to standard output"),
             }

@@ -20,6 +20,8 @@ pub const CODES: &[(&str, &str)] = &[
     ("bad-identifier", "An identifier is malformed (a PCI/USB id that is not 4 hex digits, a bare code host such as github.com, a name too short to match safely)."),
     ("bad-criticality", "A product's `criticality` is not one of low, medium, high, critical."),
     ("bad-id", "An id is not lower-case kebab-case."),
+    ("bad-applies-to", "A category's `applies_to` names something other than hardware, firmware or software."),
+    ("unknown-category", "A product's category (or a category's `replaced_by`) is not an id of rules/categories.yaml, the one vocabulary of component and product categories."),
     ("example-mismatch", "A vendor's `examples` entry does not attribute to that vendor with the current rules (run `sovscan rules test`)."),
 ];
 

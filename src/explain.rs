@@ -60,6 +60,12 @@ pub struct Explanation {
     pub ownership: Vec<Owner>,
     /// Product.
     pub product: Option<ProductRef>,
+    /// Category (of `rules/categories.yaml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The evidence that decided the category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_from: Option<String>,
     /// Home of the report.
     pub home: Option<String>,
     /// Origin in the report.
@@ -162,6 +168,8 @@ fn build(report: &Report, c: &Component, db: &RuleDb) -> Explanation {
         vendor: c.vendor.clone(),
         ownership,
         product: c.product.clone(),
+        category: c.category_id().map(str::to_owned),
+        category_from: c.category_from.clone(),
         home: report.scan.home.clone(),
         origin: c.origin,
         confidence: c.confidence,
@@ -215,6 +223,10 @@ pub fn render_text(x: &Explanation) -> String {
     }
     if let Some(s) = &x.supplier {
         let _ = writeln!(out, "  supplier    {} ({})", clean(&s.name), clean(&s.id));
+    }
+    if let Some(cat) = x.category.as_deref() {
+        let from = x.category_from.as_deref().map(clean).unwrap_or_default();
+        let _ = writeln!(out, "  category    {} (from {from})", clean(cat));
     }
     if let Some(p) = &x.product {
         let _ = writeln!(

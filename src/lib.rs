@@ -10,6 +10,7 @@
 
 pub mod attribute;
 pub mod bytes;
+pub mod category;
 pub mod cli;
 pub mod collectors;
 pub mod db;

@@ -269,6 +269,13 @@ pub struct Component {
     /// What product it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<ProductRef>,
+    /// What kind of thing it is, from the vocabulary of `rules/categories.yaml` (`nic`,
+    /// `platform-firmware`, `database`); absent when no evidence says. Set by attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The evidence that decided [`Component::category`] (`pci-class:0280`, `product:openssl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_from: Option<String>,
     /// Origin class relative to `--home` (absent when no home was given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
@@ -324,6 +331,8 @@ impl Component {
             supplier: None,
             vendor: None,
             product: None,
+            category: None,
+            category_from: None,
             origin: None,
             confidence: 0.0,
             count: None,
@@ -345,6 +354,20 @@ impl Component {
         if !value.is_empty() {
             self.evidence.push(Evidence::new(kind, value, at));
         }
+    }
+
+    /// Its category: [`Component::category`], else (a report written before categories) its
+    /// product's.
+    pub fn category_id(&self) -> Option<&str> {
+        self.category
+            .as_deref()
+            .or_else(|| self.product.as_ref().map(|p| p.category.as_str()))
+    }
+
+    /// Whether the summary and every share count it: all but the binaries read inside a
+    /// package (`part_of`), which count through their package.
+    pub fn counted(&self) -> bool {
+        self.part_of.is_none()
     }
 
     /// Set a property (sanitised; empty values are dropped).
@@ -593,9 +616,22 @@ pub struct Summary {
     /// Components per country of the vendor's ultimate owner.
     #[serde(default)]
     pub by_country: BTreeMap<String, usize>,
-    /// Per category: counts per origin class (with a home) or per country (without).
+    /// Components whose origin is known (domestic, foreign or international): the denominator
+    /// of every foreign, domestic and international share (only with a home). The unknown
+    /// share's denominator is [`Summary::components`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_origin: Option<usize>,
+    /// Per category (of `rules/categories.yaml`): counts per origin class (with a home) or
+    /// per country of the ultimate owner, `unknown` without one (without a home).
     #[serde(default)]
     pub by_category: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Components no evidence gave a category.
+    #[serde(default)]
+    pub uncategorised: usize,
+    /// Signed components per country of the signer's ultimate owner (the vendor, when it
+    /// signed its own code); `unknown` when the signing certificate names no known vendor.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_signer_country: BTreeMap<String, usize>,
     /// Components per attributed vendor id (ultimate owner).
     #[serde(default)]
     pub by_vendor: BTreeMap<String, usize>,
@@ -684,8 +720,13 @@ impl Report {
     pub fn summarise(&mut self) {
         let mut s = Summary::default();
         let nested = self.roots.len() > 1;
-        for c in self.components.iter().filter(|c| c.part_of.is_none()) {
+        for c in self.components.iter().filter(|c| c.counted()) {
             s.components += 1;
+            if let Some(signed) = signer_country(c) {
+                *s.by_signer_country
+                    .entry(signed.unwrap_or_else(|| "unknown".to_owned()))
+                    .or_default() += 1;
+            }
             if let (true, Some(r)) = (nested, &c.root) {
                 *s.by_root.entry(r.clone()).or_default() += 1;
             }
@@ -700,18 +741,25 @@ impl Report {
                 let owner = v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone());
                 *s.by_vendor.entry(owner).or_default() += 1;
             }
-            if let Some(p) = &c.product {
-                let key = match (c.origin, &country) {
-                    (Some(o), _) => o.as_str().to_owned(),
-                    (None, Some(cc)) => cc.clone(),
-                    (None, None) => "unknown".to_owned(),
-                };
-                *s.by_category
-                    .entry(p.category.clone())
-                    .or_default()
-                    .entry(key)
-                    .or_default() += 1;
+            match c.category_id() {
+                Some(cat) => {
+                    let key = match (c.origin, &country) {
+                        (Some(o), _) => o.as_str().to_owned(),
+                        (None, Some(cc)) => cc.clone(),
+                        (None, None) => "unknown".to_owned(),
+                    };
+                    *s.by_category
+                        .entry(cat.to_owned())
+                        .or_default()
+                        .entry(key)
+                        .or_default() += 1;
+                }
+                None => s.uncategorised += 1,
             }
+        }
+        if !s.by_origin.is_empty() {
+            let unknown = s.by_origin.get(Origin::Unknown.as_str()).copied();
+            s.known_origin = Some(s.components - unknown.unwrap_or(0));
         }
         for r in &mut self.roots {
             r.components = self
@@ -722,6 +770,36 @@ impl Report {
         }
         self.summary = s;
     }
+}
+
+/// The party that signed a component: its `signer`, else its vendor when the vendor's own
+/// signing certificate matched (`signer-subject` evidence attributed to it).
+pub fn signer_of(c: &Component) -> Option<&Party> {
+    if c.signer.is_some() {
+        return c.signer.as_ref();
+    }
+    let v = c.vendor.as_ref()?;
+    let suffix = format!(":{}", v.id);
+    c.evidence
+        .iter()
+        .any(|e| {
+            e.kind == EvidenceKind::SignerSubject
+                && e.rule.as_deref().is_some_and(|r| r.ends_with(&suffix))
+        })
+        .then_some(v)
+}
+
+/// For a signed component (one with a signing certificate), the country of its signer's
+/// ultimate owner (`None` inside when the certificate names no known vendor); `None` for an
+/// unsigned one.
+pub fn signer_country(c: &Component) -> Option<Option<String>> {
+    let signed = c.evidence.iter().any(|e| {
+        matches!(
+            e.kind,
+            EvidenceKind::SignerSubject | EvidenceKind::AttestationSigner
+        )
+    });
+    signed.then(|| signer_of(c).and_then(owner_country))
 }
 
 /// The country that decides origin: the ultimate owner's, else the vendor's own.

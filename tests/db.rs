@@ -609,8 +609,16 @@ fn check_suite(url: &str, tmp: &Path) {
     let own = tmp.join("own.yaml");
     std::fs::write(&own, OWN_POLICY).unwrap();
     let own = own.display().to_string();
+    let signer = tmp.join("signer.yaml");
+    std::fs::write(
+        &signer,
+        "name: signers\nhome: DE\ndeny:\n  - signers: {countries: [US], chain: true}\n",
+    )
+    .unwrap();
+    let signer = signer.display().to_string();
     for (policy, as_of, latest) in [
-        ("builtin:eu-sovereignty", None, [1usize, 2, 3]),
+        (signer.as_str(), None, [1usize, 2, 3]),
+        ("builtin:eu-sovereignty", None, [1, 2, 3]),
         ("builtin:cn-self-sufficiency", None, [1, 2, 3]),
         ("builtin:no-unknown-origin", None, [1, 2, 3]),
         (own.as_str(), None, [1, 2, 3]),

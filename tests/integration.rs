@@ -3,6 +3,7 @@
 mod apk;
 mod binaries;
 mod cargo;
+mod categories;
 mod common;
 mod db;
 mod deploy;

@@ -1,5 +1,5 @@
-//! `sovscan plan`: foreign products ordered by criticality × use, with alternatives that are
-//! domestic relative to the home (or international when asked).
+//! `sovscan plan`: foreign products ordered by criticality × use, with alternatives ranked for
+//! the home: domestic, then a union or alliance shared with it, then international.
 
 use crate::common::{fixtures, sovscan};
 use crate::reports::{rules, scan_out};
@@ -73,8 +73,13 @@ fn plan_orders_by_criticality_and_use_with_domestic_alternatives() {
     assert_eq!(items[0]["product"], "windows-server");
     assert_eq!(items[0]["score"], 48);
     assert_eq!(items[0]["hosts"], serde_json::json!(["win-ad-01"]));
-    // SUSE is in LU, not DE; Kylin in CN; Debian is international: none is domestic to DE.
-    assert_eq!(alt_ids(&items[0]), Vec::<&str>::new());
+    // None is domestic to DE: SUSE (LU) shares the EU with it and ranks first, then Debian
+    // (international); Kylin (CN) is no alternative for DE.
+    assert_eq!(alt_ids(&items[0]), ["suse-linux-enterprise", "debian-os"]);
+    assert_eq!(items[0]["alternatives"][0]["tier"], "region");
+    assert_eq!(items[0]["alternatives"][0]["region"], "EU");
+    assert_eq!(items[0]["alternatives"][1]["tier"], "international");
+    assert_eq!(items[0]["category"], "operating-system");
     let scores: Vec<u64> = items.iter().map(|i| i["score"].as_u64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     let db = item(&p, "oracle-database");
@@ -98,7 +103,11 @@ fn plan_home_override_international_and_category_suggestions() {
     let eu = plan(&r, &["--home", "EU"]);
     assert_eq!(
         alt_ids(item(&eu, "windows-server")),
-        ["suse-linux-enterprise"]
+        ["suse-linux-enterprise", "debian-os"]
+    );
+    assert_eq!(
+        item(&eu, "windows-server")["alternatives"][0]["tier"],
+        "domestic"
     );
     let intl = plan(&r, &["--home", "EU", "--include-international"]);
     assert_eq!(
@@ -107,7 +116,10 @@ fn plan_home_override_international_and_category_suggestions() {
     );
     assert_eq!(item(&intl, "zlib")["class"], "international");
     let cn = plan(&r, &["--home", "CN"]);
-    assert_eq!(alt_ids(item(&cn, "windows-server")), ["kylin-os"]);
+    assert_eq!(
+        alt_ids(item(&cn, "windows-server")),
+        ["kylin-os", "debian-os"]
+    );
     // SAP HANA is foreign to CN: DM8 is suggested from the same category.
     let db = item(&cn, "oracle-database");
     // The built-in database adds its own CN databases to the test rules' DM8.
@@ -122,7 +134,7 @@ fn plan_home_override_international_and_category_suggestions() {
         .unwrap()
         .iter()
         .all(|i| i["vendor"] != "kylin-software" && i["vendor"] != "huawei"));
-    for f in ["table", "markdown"] {
+    for f in ["table", "markdown", "html"] {
         let out = sovscan()
             .arg("plan")
             .arg(&r)

@@ -315,11 +315,18 @@ fn ready_policies_on_a_mixed_report() {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     assert_eq!(got, want);
-    // 3 foreign of 8 = 37.5 % > 30 %; weighted by criticality (4+4+1) of (4*3+5) = 53 % > 20 %.
+    // 3 foreign of the 7 of known origin = 42.9 % > 30 % (the unknown binary is beside, not
+    // in, the denominator: issue 15); weighted by criticality (4+4+1) of 16 = 56 % > 20 %.
     assert_eq!(o["thresholds"][0]["counted"], 3.0);
+    assert_eq!(o["thresholds"][0]["total"], 7.0);
+    assert_eq!(o["thresholds"][0]["unknown"], 1.0);
     assert_eq!(o["thresholds"][0]["holds"], false);
-    assert_eq!(o["thresholds"][1]["total"], 17.0);
+    assert_eq!(o["thresholds"][1]["total"], 16.0);
     assert_eq!(o["thresholds"][1]["counted"], 9.0);
+    // max_unknown_share: 1 of 8 = 12.5 % holds against 30 %.
+    assert_eq!(o["thresholds"][2]["unknown_share"], true);
+    assert_eq!(o["thresholds"][2]["total"], 8.0);
+    assert_eq!(o["thresholds"][2]["holds"], true);
 
     // EU sovereignty: warns on the foreign OS; 5 of 8 foreign = 62.5 % > 50 % fails.
     let (code, out, _) = check(
@@ -335,7 +342,8 @@ fn ready_policies_on_a_mixed_report() {
     assert_eq!(o["thresholds"][0]["counted"], 5.0);
     assert_eq!(o["thresholds"][1]["holds"], true);
 
-    // No unknown origin: only the unattributed binary.
+    // No unknown origin: only the unattributed binary, and the unknown share (1 of 8) is over
+    // the policy's `max_unknown_share: 0.0`.
     let (code, out, _) = check(
         "builtin:no-unknown-origin",
         &report,
@@ -344,7 +352,9 @@ fn ready_policies_on_a_mixed_report() {
     );
     assert_eq!(code, 1);
     let o: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(o["denied"], 1);
+    assert_eq!(o["denied"], 2);
+    assert_eq!(o["thresholds"][0]["counted"], 1.0);
+    assert_eq!(o["thresholds"][0]["total"], 8.0);
     assert_eq!(
         o["violations"][0]["component"]["id"],
         "elf:/opt/vendorx/bin/agent"
@@ -376,17 +386,32 @@ fn ready_policies_on_the_debian_root() {
         (out.status.code().unwrap(), o)
     };
     // With the test vendors: Debian packages are international, acme-agent is CN, libcap unknown.
+    // Over the 5 components of known origin the 2 foreign ones (libacl1, libattr1: SGI, now
+    // HPE) are 40 % > 30 %, and 3 of 8 are of unknown origin (37.5 % > 30 %): the policy fails
+    // on figures that over all 8 components (25 %) would have hidden it (issue 15).
     let (code, o) = run("builtin:cn-self-sufficiency", &["--rules", &rules()]);
-    assert_eq!(code, 0, "{o}");
+    assert_eq!(code, 1, "{o}");
+    assert_eq!(o["thresholds"][0]["counted"], 2.0);
+    assert_eq!(o["thresholds"][0]["total"], 5.0);
+    assert_eq!(o["thresholds"][2]["counted"], 3.0);
+    assert_eq!(o["thresholds"][2]["total"], 8.0);
     assert_eq!(o["warned"], 1, "the community OS is reported: {o}");
-    assert_eq!(
-        o["violations"][0]["component"]["id"],
-        "deb:base-files@12.4+deb12u11"
-    );
+    let warned: Vec<&Value> = o["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["rule"] == "warn-origin")
+        .collect();
+    assert_eq!(warned[0]["component"]["id"], "deb:base-files@12.4+deb12u11");
+    // No covered vendor, but 3 of 8 of unknown origin is past the 30 % warning.
     let (code, o) = run("builtin:us-covered-list", &["--rules", &rules()]);
-    assert_eq!((code, o["violations"].as_array().unwrap().len()), (0, 0));
-    let (code, o) = run("builtin:eu-sovereignty", &["--rules", &rules()]);
     assert_eq!(code, 0, "{o}");
+    assert_eq!(o["violations"][0]["rule"], "warn-threshold");
+    assert_eq!(o["violations"].as_array().unwrap().len(), 1);
+    // 3 foreign of the 5 of known origin = 60 % > 50 %: fails (it passed at 3 of 8 = 37.5 %).
+    let (code, o) = run("builtin:eu-sovereignty", &["--rules", &rules()]);
+    assert_eq!(code, 1, "{o}");
+    assert_eq!(o["thresholds"][0]["total"], 5.0);
     // acme-agent (CN in the test rules), and libacl1 and libattr1, whose copyright names
     // Silicon Graphics (now HPE, US) in the built-in rules.
     assert_eq!(
@@ -729,7 +754,8 @@ fn junit_markdown_and_github_outputs() {
         "2026-11-22",
         &["-f", "junit"],
     );
-    assert!(xml.contains("tests=\"3\" failures=\"3\""), "{xml}");
+    // Two denied components, one list rule, and the unknown-share threshold (issue 15).
+    assert!(xml.contains("tests=\"4\" failures=\"3\""), "{xml}");
     assert!(xml.contains("<failure type=\"deny-list\""), "{xml}");
 
     let (_, md, _) = check(

@@ -199,6 +199,9 @@ fn package(
     if let Some(a) = arch {
         comp.set_property("arch", a);
     }
+    if let Some(sec) = field(st, "Section") {
+        comp.set_property("section", sec);
+    }
     if let Some(m) = field(st, "Maintainer") {
         comp.add_evidence(EvidenceKind::Maintainer, m, at);
     }

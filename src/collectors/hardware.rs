@@ -5,8 +5,8 @@
 //! every instance in `locations`:
 //! - PCI (`/sys/bus/pci/devices/*`: vendor, device, subsystem ids, class, driver), evidence the
 //!   chip's PCI vendor id (the subsystem vendor, usually the board maker, is a property);
-//! - USB (`/sys/bus/usb/devices/*`, interfaces skipped): vendor id, and the device's own
-//!   `manufacturer` string as a company name;
+//! - USB (`/sys/bus/usb/devices/*`, interfaces skipped): vendor id, the device class (else its
+//!   first interface's), and the device's own `manufacturer` string as a company name;
 //! - DMI (`/sys/class/dmi/id`): the system, the board and the BIOS (a `firmware` component);
 //!   placeholder strings ("To be filled by O.E.M.") are dropped;
 //! - CPUs from `/proc/cpuinfo` ([`cpu`]);
@@ -269,6 +269,16 @@ impl Inventory<'_> {
             };
             let manufacturer = self.attr(&dir, "manufacturer");
             let product = self.attr(&dir, "product");
+            // The device class, else (00: "defined per interface"; ef: "miscellaneous") the
+            // first interface's.
+            let class = self
+                .attr(&dir, "bDeviceClass")
+                .and_then(|s| hex_id(&s, 2))
+                .filter(|c| c != "00" && c != "ef")
+                .or_else(|| {
+                    self.attr(&format!("{dir}/{name}:1.0"), "bInterfaceClass")
+                        .and_then(|s| hex_id(&s, 2))
+                });
             let key = format!("usb:{v}:{p}");
             let at = format!("{dir}/idVendor");
             self.add(key.clone(), &dir, || {
@@ -290,6 +300,9 @@ impl Inventory<'_> {
                     c.set_property("product", pr);
                 }
                 c.set_property("usb-id", format!("{v}:{p}"));
+                if let Some(cl) = &class {
+                    c.set_property("usb-class", cl);
+                }
                 c.set_property("vendor-name", db.vendor(vi).unwrap_or(""));
                 c
             });

@@ -180,6 +180,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Collected {
         goblin::pe::header::machine_to_str(pe.header.coff_header.machine),
     );
     comp.set_property("pe-type", pe_type(&pe));
+    comp.set_property("efi-subsystem", efi_subsystem(&pe).unwrap_or(""));
     if let Some(info) = &info {
         for (key, prop) in VERSION_KEYS {
             if let Some(v) = info.get(key) {
@@ -242,6 +243,19 @@ fn pe_type(pe: &Image<'_>) -> &'static str {
         IMAGE_SUBSYSTEM_NATIVE => "driver",
         _ if pe.is_lib => "dll",
         _ => "exe",
+    }
+}
+
+/// The kind of EFI image (`application`, `boot-service-driver`, `runtime-driver`, `rom`), for
+/// an image of an EFI subsystem.
+fn efi_subsystem(pe: &Image<'_>) -> Option<&'static str> {
+    use goblin::pe::subsystem::*;
+    match pe.header.optional_header?.windows_fields.subsystem {
+        IMAGE_SUBSYSTEM_EFI_APPLICATION => Some("application"),
+        IMAGE_SUBSYSTEM_EFI_BOOT_SERVICE_DRIVER => Some("boot-service-driver"),
+        IMAGE_SUBSYSTEM_EFI_RUNTIME_DRIVER => Some("runtime-driver"),
+        IMAGE_SUBSYSTEM_EFI_ROM => Some("rom"),
+        _ => None,
     }
 }
 

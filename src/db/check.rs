@@ -10,7 +10,7 @@
 //! the chunk, not the fleet.
 
 use super::{Backend, Value};
-use crate::model::{Component, ComponentKind, Origin, Party, ProductRef};
+use crate::model::{Component, ComponentKind, Evidence, EvidenceKind, Origin, Party, ProductRef};
 use crate::policy::date::Date;
 use crate::policy::eval::{evaluate_components, Outcome};
 use crate::policy::Policy;
@@ -114,7 +114,7 @@ fn latest_scans(
 const COMPONENT_SQL: &str = "SELECT o.scan_id, c.ident, c.kind, c.ecosystem, c.name, c.version, \
     c.purl, o.vendor, NULL, o.vendor_country, o.owner, o.country, o.origin, o.international, \
     o.category, o.product, o.criticality, o.count, o.signer, NULL, o.signer_country, \
-    o.part_of \
+    o.part_of, o.chain \
     FROM observations o JOIN components c ON c.id = o.component_id";
 
 /// Party names by id.
@@ -169,10 +169,11 @@ fn component(r: &[Value], names: &HashMap<String, String>) -> Result<Component> 
         };
         c.vendor = Some(v);
     }
-    if let (Some(category), Some(id)) = (text(14), text(15)) {
+    c.category = text(14);
+    if let Some(id) = text(15) {
         c.product = Some(ProductRef {
             id,
-            category,
+            category: text(14).unwrap_or_default(),
             criticality: text(16),
         });
     }
@@ -181,6 +182,10 @@ fn component(r: &[Value], names: &HashMap<String, String>) -> Result<Component> 
         c.signer = Some(party(id, name(18), text(20), None));
     }
     c.part_of = text(21);
+    for subject in text(22).iter().flat_map(|t| t.lines()) {
+        c.evidence
+            .push(Evidence::new(EvidenceKind::Certificate, subject, ""));
+    }
     Ok(c)
 }
 

@@ -15,7 +15,7 @@
 //! (`part_of`) counts through its package, as in [`crate::model::Report::summarise`].
 
 use super::{key_id, quarter_of, Backend};
-use crate::model::{owner_country, Origin, Report};
+use crate::model::{owner_country, signer_of, EvidenceKind, Origin, Report};
 use crate::rules::RuleDb;
 use anyhow::{Context as _, Result};
 use sha2::{Digest as _, Sha256};
@@ -122,6 +122,9 @@ pub struct ObservationRow {
     pub signer: Option<String>,
     /// The signer's (owner's) country.
     pub signer_country: Option<String>,
+    /// The subjects of the certificates in its signing chain, one per line (policies with
+    /// `signers: {chain: true}` look at their organisations).
+    pub chain: Option<String>,
     /// For a binary listed inside its package, the package's id: stored, never counted.
     pub part_of: Option<String>,
 }
@@ -391,7 +394,7 @@ fn rows(
         let v = c.vendor.as_ref();
         let owner = v.map(|v| v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone()));
         let country = v.and_then(owner_country);
-        for v in v.into_iter().chain(c.signer.as_ref()) {
+        for v in v.into_iter().chain(signer_of(c)) {
             let p = batch.parties.entry(v.id.clone()).or_default();
             p.id = v.id.clone();
             p.name = p.name.take().or_else(|| Some(v.name.clone()));
@@ -422,13 +425,22 @@ fn rows(
             country,
             origin: c.origin.map(|o| o.as_str().to_owned()),
             international,
-            category: c.product.as_ref().map(|p| p.category.clone()),
+            category: c.category_id().map(str::to_owned),
             product: c.product.as_ref().map(|p| p.id.clone()),
             count: c.count.unwrap_or(1).min(i64::MAX as u64) as i64,
             vendor_country: v.and_then(|v| v.country.clone()),
             criticality: c.product.as_ref().and_then(|p| p.criticality.clone()),
-            signer: c.signer.as_ref().map(|s| s.id.clone()),
-            signer_country: c.signer.as_ref().and_then(owner_country),
+            signer: signer_of(c).map(|s| s.id.clone()),
+            signer_country: signer_of(c).and_then(owner_country),
+            chain: {
+                let subjects: Vec<&str> = c
+                    .evidence
+                    .iter()
+                    .filter(|e| e.kind == EvidenceKind::Certificate)
+                    .map(|e| e.value.as_str())
+                    .collect();
+                (!subjects.is_empty()).then(|| subjects.join("\n"))
+            },
             part_of: c.part_of.clone(),
         });
     }

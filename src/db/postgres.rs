@@ -359,6 +359,7 @@ impl Backend for Postgres {
                     o.criticality.as_deref(),
                     o.signer.as_deref(),
                     o.signer_country.as_deref(),
+                    o.chain.as_deref(),
                     o.part_of.as_deref(),
                 ],
             );

@@ -79,6 +79,7 @@ CREATE TABLE observations (
     criticality TEXT,
     signer TEXT,
     signer_country TEXT,
+    chain TEXT,
     part_of TEXT,
     PRIMARY KEY (scan_id, component_id)
 ) /*WITHOUT ROWID*/;

@@ -13,9 +13,10 @@ use super::date::Date;
 pub use super::outcome::{
     ComponentFacts, Outcome, ThresholdResult, VendorFacts, Violation, WaiverRef,
 };
-use super::{Level, Policy, Pos, Rule};
+use super::{Level, Policy, Pos, Rule, SignerRule};
 use crate::diag::{Diagnostic, Severity};
-use crate::model::{owner_country, Component, Evidence, Origin, Report};
+use crate::model::{owner_country, Component, Evidence, EvidenceKind, Origin, Report};
+use crate::rules::matcher::Matcher;
 use crate::rules::RuleDb;
 
 /// Days a suggested waiver lasts.
@@ -57,6 +58,8 @@ pub fn evaluate_components(
         .iter()
         .map(|c| facts(c, db, &policy.home, same_home))
         .collect();
+    // Issuers of signing chains are named by certificate subjects: match them as signers.
+    let matcher = Matcher::new(db);
     let mut used = vec![false; policy.exceptions.len()];
     let mut violations = Vec::new();
     for f in &facts {
@@ -66,7 +69,7 @@ pub fn evaluate_components(
         let Some((rule, code, pos, why)) = policy
             .rules
             .iter()
-            .find_map(|r| match_rule(r, f, db).map(|(k, p, w)| (r, k, p, w)))
+            .find_map(|r| match_rule(r, f, db, &matcher).map(|(k, p, w)| (r, k, p, w)))
         else {
             continue;
         };
@@ -152,17 +155,27 @@ pub fn evaluate_components(
                 (_, Some(s)) => format!("more than the {:.1} % allowed", s * 100.0),
                 _ => String::new(),
             };
+            let of = if res.denominator == "all" {
+                format!("{unit}{scope}")
+            } else {
+                format!(
+                    "{unit}{scope} of known origin; {} of {} ({:.1} %) are of unknown origin",
+                    fmt_num(res.unknown),
+                    fmt_num(res.in_scope),
+                    pct(res.unknown, res.in_scope)
+                )
+            };
             violations.push(Violation {
                 level: t.level,
                 rule: format!("{}-threshold", t.level.as_str()),
                 pos: t.pos,
                 message: format!(
-                    "{} {} of {} {unit}{scope} are {} ({:.1} %): {limit}",
+                    "{} {} of {} {of}: {:.1} % {}, {limit}",
                     fmt_num(res.counted),
                     what.join("/"),
                     fmt_num(res.total),
-                    what.join(" or "),
                     res.share * 100.0,
+                    what.join(" or "),
                 ),
                 rule_reason: None,
                 component: None,
@@ -214,6 +227,15 @@ pub fn evaluate_components(
     }
 }
 
+/// `n / d` in percent, 0 for an empty denominator.
+pub fn pct(n: f64, d: f64) -> f64 {
+    if d > 0.0 {
+        n * 100.0 / d
+    } else {
+        0.0
+    }
+}
+
 fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 {
         format!("{x:.0}")
@@ -232,15 +254,7 @@ fn facts<'r>(c: &'r Component, db: &RuleDb, home: &[String], same_home: bool) ->
             origin: Origin::Unknown,
         };
     };
-    let mut chain = vec![v.id.clone()];
-    let mut cur = db.vendors.get(&v.id);
-    while let Some(p) = cur.and_then(|x| x.raw.parent.as_deref()) {
-        if chain.iter().any(|c| c == p) || chain.len() > 32 {
-            break;
-        }
-        chain.push(p.to_owned());
-        cur = db.vendors.get(p);
-    }
+    let mut chain = owner_chain(db, &v.id);
     if let Some(o) = &v.ultimate_owner {
         if !chain.contains(o) {
             chain.push(o.clone());
@@ -288,9 +302,114 @@ fn covers(e: &super::Exception, c: &Component) -> bool {
     e.glob.is_match(&c.id) || c.purl.as_deref().is_some_and(|u| e.glob.is_match(u))
 }
 
+/// The ownership chain of a vendor id: itself, then its parents (bounded, cycle-safe).
+fn owner_chain(db: &RuleDb, id: &str) -> Vec<String> {
+    let mut chain = vec![id.to_owned()];
+    let mut cur = db.vendors.get(id);
+    while let Some(p) = cur.and_then(|x| x.raw.parent.as_deref()) {
+        if chain.iter().any(|c| c == p) || chain.len() > 32 {
+            break;
+        }
+        chain.push(p.to_owned());
+        cur = db.vendors.get(p);
+    }
+    chain
+}
+
+/// The parties that signed a component, each with how it signed: the signer (`signed by`),
+/// then, with `chain`, the vendors named as `O=` of the certificates of its chain (`issuer`).
+fn signing_parties(c: &Component, chain: bool, m: &Matcher) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    if let Some(p) = crate::model::signer_of(c) {
+        out.push((p.id.clone(), "signed by"));
+    }
+    if chain {
+        for e in c
+            .evidence
+            .iter()
+            .filter(|e| e.kind == EvidenceKind::Certificate)
+        {
+            let org = e
+                .value
+                .split(',')
+                .find_map(|part| part.trim().strip_prefix("O="))
+                .map(str::trim);
+            let Some(hit) = org.and_then(|o| m.evidence(EvidenceKind::SignerSubject, o)) else {
+                continue;
+            };
+            if !out.iter().any(|(v, _)| *v == hit.vendor) {
+                out.push((hit.vendor, "issuer in the signing chain of"));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a rule's `signers:` matches the component: (the position, why).
+fn match_signers(
+    sr: &SignerRule,
+    f: &Facts<'_>,
+    db: &RuleDb,
+    m: &Matcher,
+) -> Option<(Pos, String)> {
+    let vname = |id: &str| {
+        db.vendors
+            .get(id)
+            .map(|v| format!("{} ({id})", v.raw.name))
+            .unwrap_or_else(|| format!("`{id}`"))
+    };
+    let s = &sr.subjects;
+    for (id, how) in signing_parties(f.c, sr.chain, m) {
+        let chain = owner_chain(db, &id);
+        let candidates: &[String] = if sr.direct { &chain[..1] } else { &chain };
+        let who = vname(&id);
+        if let Some(l) = s.lists.iter().find(|l| {
+            db.lists.get(&l.value).is_some_and(|x| {
+                x.raw
+                    .members
+                    .iter()
+                    .any(|mm| candidates.contains(&mm.vendor))
+            })
+        }) {
+            return Some((l.pos, format!("{how} {who}, on entity list `{}`", l.value)));
+        }
+        if let Some(v) = s.vendors.iter().find(|v| candidates.contains(&v.value)) {
+            return Some((
+                v.pos,
+                format!("{how} {who}: denied signer {}", vname(&v.value)),
+            ));
+        }
+        let decisive = if sr.direct {
+            chain.first()
+        } else {
+            chain.last()
+        };
+        let cc = decisive
+            .and_then(|o| db.vendors.get(o))
+            .and_then(|o| o.raw.country.clone());
+        let Some(cc) = cc else { continue };
+        let whose = if sr.direct { "" } else { ", ultimately owned" };
+        if let Some(c) = s.countries.iter().find(|c| c.value == cc) {
+            return Some((c.pos, format!("{how} {who}{whose} in {cc}")));
+        }
+        if let Some(r) = s.regions.iter().find(|r| r.value.countries.contains(&cc)) {
+            return Some((
+                r.pos,
+                format!("{how} {who}{whose} in {cc}, part of {}", r.value.id),
+            ));
+        }
+    }
+    None
+}
+
 /// Whether `rule` matches: (kind, the policy position that matched, why).
-fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, Pos, String)> {
-    let category = f.c.product.as_ref().map(|p| p.category.as_str());
+fn match_rule(
+    rule: &Rule,
+    f: &Facts<'_>,
+    db: &RuleDb,
+    m: &Matcher,
+) -> Option<(&'static str, Pos, String)> {
+    let category = f.c.category_id();
     let product = f.c.product.as_ref().map(|p| p.id.as_str());
     if !rule.categories.is_empty()
         && !rule
@@ -319,6 +438,13 @@ fn match_rule(rule: &Rule, f: &Facts<'_>, db: &RuleDb) -> Option<(&'static str, 
             .map(|v| format!("{} ({id})", v.raw.name))
             .unwrap_or_else(|| format!("`{id}`"))
     };
+    if let Some((pos, why)) = rule
+        .signers
+        .as_ref()
+        .and_then(|sr| match_signers(sr, f, db, m))
+    {
+        return Some(("signer", pos, format!("{why}{in_scope}")));
+    }
     let candidates: &[String] = if rule.direct {
         f.chain.get(..1).unwrap_or(&[])
     } else {
@@ -496,7 +622,7 @@ fn component_facts(f: &Facts<'_>, db: &RuleDb) -> ComponentFacts {
         vendor,
         origin: f.origin,
         product: c.product.as_ref().map(|p| p.id.clone()),
-        category: c.product.as_ref().map(|p| p.category.clone()),
+        category: c.category_id().map(str::to_owned),
         evidence,
     }
 }
@@ -545,22 +671,42 @@ fn criticality_weight(c: Option<&str>) -> f64 {
     }
 }
 
+/// What a threshold's share is over: every component in scope when it counts unknown origin,
+/// else those whose origin is known (unknown never dilutes a foreign share).
+fn denominator(t: &super::Threshold) -> &'static str {
+    if t.origin.contains(&Origin::Unknown) {
+        "all"
+    } else {
+        "known-origin"
+    }
+}
+
 fn threshold(
     t: &super::Threshold,
     facts: &[Facts<'_>],
     policy: &Policy,
 ) -> (ThresholdResult, Vec<String>) {
-    let (mut counted, mut total) = (0.0, 0.0);
+    let over_all = denominator(t) == "all";
+    let (mut counted, mut total, mut unknown, mut in_scope) = (0.0, 0.0, 0.0, 0.0);
     let mut ids = Vec::new();
-    for f in facts {
-        let cat = f.c.product.as_ref().map(|p| p.category.as_str());
-        // A binary listed inside its package counts through the package, as in the summary.
-        if f.c.part_of.is_some() || t.category.as_deref().is_some_and(|c| Some(c) != cat) {
+    // Binaries read inside a package count through it, as in the summary.
+    for f in facts.iter().filter(|f| f.c.counted()) {
+        if t.category
+            .as_deref()
+            .is_some_and(|c| Some(c) != f.c.category_id())
+        {
             continue;
         }
         let mut w = f.c.count.unwrap_or(1) as f64;
         if t.weighted {
             w *= criticality_weight(f.c.product.as_ref().and_then(|p| p.criticality.as_deref()));
+        }
+        in_scope += w;
+        if f.origin == Origin::Unknown {
+            unknown += w;
+            if !over_all {
+                continue;
+            }
         }
         total += w;
         // Allowed vendors and components are accepted reliance: they do not count.
@@ -583,9 +729,13 @@ fn threshold(
             weighted: t.weighted,
             counted,
             total,
+            denominator: denominator(t),
+            unknown,
+            in_scope,
             share,
             max_foreign: t.max_count,
             max_foreign_share: t.max_share,
+            unknown_share: t.unknown_share,
             holds,
         },
         ids,

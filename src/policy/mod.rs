@@ -11,7 +11,8 @@
 //! Diagnostic codes: `invalid-yaml`, `bad-home`, `unknown-country`, `unknown-region`,
 //! `unknown-vendor`, `unknown-list`, `unknown-origin`, `unknown-category`, `unknown-product`,
 //! `empty-rule`, `bad-threshold`, `bad-level`, `bad-glob`, `bad-date`, `missing-reason`,
-//! `missing-expiry`, and (found while evaluating) `unused-exception`.
+//! `missing-expiry`, and (found while evaluating) `unused-exception`. Rules may name signers
+//! (`signers:`, [`SignerRule`]) as well as makers.
 
 pub mod date;
 pub mod eval;
@@ -46,41 +47,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Product categories a policy may name even when no product of the rule database has them
-/// yet (the database grows; a policy written for a category must not break meanwhile).
-pub const KNOWN_CATEGORIES: &[&str] = &[
-    "antivirus",
-    "bios-firmware",
-    "browser",
-    "bmc-firmware",
-    "cloud",
-    "collaboration",
-    "compiler",
-    "container-runtime",
-    "cpu",
-    "crypto-library",
-    "database",
-    "desktop-environment",
-    "erp",
-    "gpu",
-    "hypervisor",
-    "identity",
-    "messaging",
-    "middleware",
-    "mobile-os",
-    "network-equipment",
-    "office-suite",
-    "operating-system",
-    "programming-language",
-    "runtime",
-    "security",
-    "storage",
-    "surveillance-camera",
-    "telecom-equipment",
-    "web-browser",
-    "web-server",
-];
-
 /// Every code `check` may print, with a short explanation (`sovscan explain CODE`): the
 /// policy file's diagnostics, then the rule codes of violations.
 pub const CODES: &[(&str, &str)] = &[
@@ -91,10 +57,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("unknown-vendor", "A vendor id in a rule or in `allow` is not in the rule database (built-in rules plus --rules)."),
     ("unknown-list", "An entity list id is not in rules/lists/ (add the list, or --rules DIR with a lists/ folder)."),
     ("unknown-origin", "An origin class is not one of domestic, foreign, international, unknown."),
-    ("unknown-category", "A product category is neither a known category nor used by a product of the rule database."),
+    ("unknown-category", "A category is not in the vocabulary of rules/categories.yaml (nor used by a product of the rule database)."),
     ("unknown-product", "A product id is not in the rule database's products."),
     ("empty-rule", "A deny or warn rule names nothing to match; it would never apply."),
-    ("bad-threshold", "A threshold has neither `max_foreign` nor `max_foreign_share`, or a share outside 0.0–1.0."),
+    ("bad-threshold", "A threshold has none of `max_foreign`, `max_foreign_share` and `max_unknown_share`, a share outside 0.0–1.0, or `max_unknown_share` together with a foreign limit or `origin`."),
     ("bad-level", "A threshold's `level` is neither `deny` nor `warn`."),
     ("bad-glob", "An `exceptions` `match` or an `allow` component pattern is not a valid glob."),
     ("bad-date", "An `expires` date is not a real YYYY-MM-DD date."),
@@ -108,6 +74,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("deny-origin", "Violation: the component's origin class (relative to the policy's home) is denied."),
     ("deny-category", "Violation: the component is a product of a denied category."),
     ("deny-product", "Violation: the component is a denied product."),
+    ("deny-signer", "Violation: the component was signed by a denied signer (by country or region of the signer's ultimate owner, vendor, owner or entity list), or, with `chain: true`, a denied issuer is in its signing chain."),
     ("deny-threshold", "Violation: reliance on foreign (or the listed origin classes of) components passes a threshold."),
     ("expired-exception", "Violation: a waiver's `expires` date has passed; what it covered fails again until the waiver is renewed or the component replaced."),
     ("warn-country", "Warning: as deny-country, reported without failing the check (likewise warn-region, warn-vendor, warn-list, warn-origin, warn-category, warn-product, warn-threshold)."),
@@ -194,8 +161,46 @@ pub struct Rule {
     pub products: Vec<Cited<String>>,
     /// Match the vendor itself, not its owners.
     pub direct: bool,
+    /// Signers matched (`signers:`), when the rule has them.
+    pub signers: Option<SignerRule>,
     /// Why the rule exists.
     pub reason: Option<String>,
+}
+
+/// Countries, regions, vendors and lists a rule (or its `signers:`) names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subjects {
+    /// Countries.
+    pub countries: Vec<Cited<String>>,
+    /// Regions.
+    pub regions: Vec<Cited<RegionRef>>,
+    /// Vendors.
+    pub vendors: Vec<Cited<String>>,
+    /// Entity lists.
+    pub lists: Vec<Cited<String>>,
+}
+
+impl Subjects {
+    /// True when it names nothing.
+    pub fn is_empty(&self) -> bool {
+        self.countries.is_empty()
+            && self.regions.is_empty()
+            && self.vendors.is_empty()
+            && self.lists.is_empty()
+    }
+}
+
+/// The validated `signers:` of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignerRule {
+    /// Where `signers:` is written.
+    pub pos: Pos,
+    /// What it names.
+    pub subjects: Subjects,
+    /// Also match the issuers of the signing chain.
+    pub chain: bool,
+    /// Match the signing vendor itself, not its owners.
+    pub direct: bool,
 }
 
 impl Rule {
@@ -206,6 +211,7 @@ impl Rule {
             && self.vendors.is_empty()
             && self.lists.is_empty()
             && self.origin.is_empty()
+            && self.signers.is_none()
     }
 }
 
@@ -228,6 +234,8 @@ pub struct Threshold {
     pub origin: Vec<Origin>,
     /// Deny or warn.
     pub level: Level,
+    /// A `max_unknown_share` threshold (origin `[unknown]`, share over all in scope).
+    pub unknown_share: bool,
 }
 
 /// A validated waiver.

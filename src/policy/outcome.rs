@@ -130,16 +130,26 @@ pub struct ThresholdResult {
     pub weighted: bool,
     /// Counted weight.
     pub counted: f64,
-    /// Total weight in scope.
+    /// The denominator: the weight in scope of components whose origin is known, or of all
+    /// components in scope when `origin` lists `unknown`.
     pub total: f64,
+    /// What [`ThresholdResult::total`] counts: `known-origin` or `all`.
+    pub denominator: &'static str,
+    /// Weight in scope of components of unknown origin, reported beside every share.
+    pub unknown: f64,
+    /// Weight of every component in scope (the unknown share's denominator).
+    pub in_scope: f64,
     /// `counted / total` (0 when nothing is in scope).
     pub share: f64,
     /// Count limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_foreign: Option<u64>,
-    /// Share limit.
+    /// Share limit (of `max_foreign_share`, or of `max_unknown_share`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_foreign_share: Option<f64>,
+    /// Whether it is a `max_unknown_share` threshold.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown_share: bool,
     /// Whether it holds.
     pub holds: bool,
 }

@@ -104,9 +104,38 @@ pub struct RawRule {
     /// Match the attributed vendor itself, not its owners.
     #[serde(default)]
     pub direct: bool,
+    /// Match by who signed the component instead of who made it.
+    #[serde(default)]
+    pub signers: Option<RawSigners>,
     /// Why the rule exists (shown with its violations).
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// The signers a rule matches (`deny: {signers: {countries: [US]}}`): the party that signed the
+/// component (its `signer`, or its vendor when the vendor signed its own code) and, with
+/// `chain`, every issuer named in its signing chain. Any one key matching is enough.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSigners {
+    /// ISO 3166-1 alpha-2 codes of the signer's ultimate owner (the signer's own, with `direct`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Region ids of `rules/regions.yaml`.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Vendor ids; a signer owned by one of them matches too, unless `direct`.
+    #[serde(default)]
+    pub vendors: Vec<String>,
+    /// Entity list ids; a listed vendor's subsidiaries match too, unless `direct`.
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// Also match the issuers of the signing chain (the CAs above the signer).
+    #[serde(default)]
+    pub chain: bool,
+    /// Match the signing vendor itself, not its owners.
+    #[serde(default)]
+    pub direct: bool,
 }
 
 /// Overrides: these are never denied or warned about.
@@ -131,9 +160,14 @@ pub struct RawThreshold {
     /// At most this many counted components.
     #[serde(default)]
     pub max_foreign: Option<u64>,
-    /// At most this share (0.0–1.0) of counted components.
+    /// At most this share (0.0–1.0) of counted components. Its denominator is the components
+    /// in scope whose origin is known, unless `origin` lists `unknown`, when it is all of them.
     #[serde(default)]
     pub max_foreign_share: Option<f64>,
+    /// At most this share (0.0–1.0) of the components in scope of unknown origin. Stands
+    /// alone in its threshold.
+    #[serde(default)]
+    pub max_unknown_share: Option<f64>,
     /// Weigh components by product criticality (low 1, medium 2, high 3, critical 4).
     #[serde(default)]
     pub weighted: bool,

@@ -5,8 +5,10 @@
 
 use super::date::Date;
 use super::locate::{PathLocator, Seg};
-use super::schema::{RawPolicy, RawRule, RawThreshold};
-use super::{Cited, Exception, Level, Policy, Pos, RegionRef, Rule, Threshold, KNOWN_CATEGORIES};
+use super::schema::{RawPolicy, RawRule, RawSigners, RawThreshold};
+use super::{
+    Cited, Exception, Level, Policy, Pos, RegionRef, Rule, SignerRule, Subjects, Threshold,
+};
 use crate::diag::Diagnostics;
 use crate::model::Origin;
 use crate::rules::{iso, RuleDb};
@@ -258,8 +260,130 @@ fn origins(
         .collect()
 }
 
+/// Countries, regions, vendors and lists written under `base` (a rule, or its `signers:`).
+#[allow(clippy::too_many_arguments)]
+fn subjects(
+    cx: &Ctx<'_>,
+    d: &mut Diagnostics,
+    base: &[Seg<'static>],
+    countries_raw: &[String],
+    regions_raw: &[String],
+    vendors_raw: &[String],
+    lists_raw: &[String],
+) -> Subjects {
+    let at = |key: &'static str| -> Vec<Seg<'static>> {
+        let mut p = base.to_vec();
+        p.push(Seg::Key(key));
+        p
+    };
+    let cite = |key: &'static str, v: &str| Cited {
+        value: v.to_owned(),
+        pos: cx.pos(&at(key), Some(v)),
+    };
+    let mut countries = Vec::new();
+    for cc in countries_raw {
+        if iso::is_country(cc) {
+            countries.push(cite("countries", cc));
+        } else {
+            cx.err(
+                d,
+                &at("countries"),
+                Some(cc),
+                "unknown-country",
+                format!("\"{cc}\" is not an ISO 3166-1 alpha-2 country code"),
+            );
+        }
+    }
+    let mut regions = Vec::new();
+    for id in regions_raw {
+        match cx.db.regions.get(id) {
+            Some(reg) => regions.push(Cited {
+                value: RegionRef {
+                    id: id.clone(),
+                    countries: reg.countries.clone(),
+                },
+                pos: cx.pos(&at("regions"), Some(id)),
+            }),
+            None => cx.err(
+                d,
+                &at("regions"),
+                Some(id),
+                "unknown-region",
+                format!("`{id}` is not a region of rules/regions.yaml"),
+            ),
+        }
+    }
+    let vendors = vendors_raw
+        .iter()
+        .filter(|v| check_vendor(cx, d, &at("vendors"), v))
+        .map(|v| cite("vendors", v))
+        .collect();
+    let mut lists = Vec::new();
+    for l in lists_raw {
+        if cx.db.lists.contains_key(l) {
+            lists.push(cite("lists", l));
+        } else {
+            let known: Vec<&str> = cx.db.lists.keys().map(String::as_str).collect();
+            let known = if known.is_empty() {
+                "none are loaded".to_owned()
+            } else {
+                format!("known: {}", known.join(", "))
+            };
+            cx.err(
+                d,
+                &at("lists"),
+                Some(l),
+                "unknown-list",
+                format!("`{l}` is not an entity list of rules/lists/ ({known})"),
+            );
+        }
+    }
+    Subjects {
+        countries,
+        regions,
+        vendors,
+        lists,
+    }
+}
+
+/// A rule's `signers:`: what it names, checked like the rule's own subjects.
+fn signer_rule(
+    cx: &Ctx<'_>,
+    d: &mut Diagnostics,
+    base: &[Seg<'static>],
+    sg: &RawSigners,
+) -> SignerRule {
+    let mut path = base.to_vec();
+    path.push(Seg::Key("signers"));
+    let subjects = subjects(
+        cx,
+        d,
+        &path,
+        &sg.countries,
+        &sg.regions,
+        &sg.vendors,
+        &sg.lists,
+    );
+    let named = sg.countries.len() + sg.regions.len() + sg.vendors.len() + sg.lists.len();
+    if named == 0 {
+        cx.err(
+            d,
+            &path,
+            None,
+            "empty-rule",
+            "`signers` names nothing to match (countries, regions, vendors or lists)".to_owned(),
+        );
+    }
+    SignerRule {
+        pos: cx.pos(&path, None),
+        subjects,
+        chain: sg.chain,
+        direct: sg.direct,
+    }
+}
+
 fn known_category(db: &RuleDb, c: &str) -> bool {
-    KNOWN_CATEGORIES.contains(&c) || db.products.values().any(|p| p.raw.category == c)
+    db.categories.contains_key(c) || db.products.values().any(|p| p.raw.category == c)
 }
 
 fn rule(
@@ -285,65 +409,8 @@ fn rule(
         value: v.to_owned(),
         pos: cx.pos(&at(key), Some(v)),
     };
-    let mut countries = Vec::new();
-    for cc in &r.countries {
-        if iso::is_country(cc) {
-            countries.push(cite("countries", cc));
-        } else {
-            cx.err(
-                d,
-                &at("countries"),
-                Some(cc),
-                "unknown-country",
-                format!("\"{cc}\" is not an ISO 3166-1 alpha-2 country code"),
-            );
-        }
-    }
-    let mut regions = Vec::new();
-    for id in &r.regions {
-        match cx.db.regions.get(id) {
-            Some(reg) => regions.push(Cited {
-                value: RegionRef {
-                    id: id.clone(),
-                    countries: reg.countries.clone(),
-                },
-                pos: cx.pos(&at("regions"), Some(id)),
-            }),
-            None => cx.err(
-                d,
-                &at("regions"),
-                Some(id),
-                "unknown-region",
-                format!("`{id}` is not a region of rules/regions.yaml"),
-            ),
-        }
-    }
-    let vendors = r
-        .vendors
-        .iter()
-        .filter(|v| check_vendor(cx, d, &at("vendors"), v))
-        .map(|v| cite("vendors", v))
-        .collect();
-    let mut lists = Vec::new();
-    for l in &r.lists {
-        if cx.db.lists.contains_key(l) {
-            lists.push(cite("lists", l));
-        } else {
-            let known: Vec<&str> = cx.db.lists.keys().map(String::as_str).collect();
-            let known = if known.is_empty() {
-                "none are loaded".to_owned()
-            } else {
-                format!("known: {}", known.join(", "))
-            };
-            cx.err(
-                d,
-                &at("lists"),
-                Some(l),
-                "unknown-list",
-                format!("`{l}` is not an entity list of rules/lists/ ({known})"),
-            );
-        }
-    }
+    let subjects = subjects(cx, d, &base, &r.countries, &r.regions, &r.vendors, &r.lists);
+    let signers = r.signers.as_ref().map(|sg| signer_rule(cx, d, &base, sg));
     let origin = origins(cx, d, &at("origin"), &r.origin);
     let mut categories = Vec::new();
     for c in &r.categories {
@@ -377,14 +444,15 @@ fn rule(
         level,
         index,
         pos: cx.pos(&base, None),
-        countries,
-        regions,
-        vendors,
-        lists,
+        countries: subjects.countries,
+        regions: subjects.regions,
+        vendors: subjects.vendors,
+        lists: subjects.lists,
         origin,
         categories,
         products,
         direct: r.direct,
+        signers,
         reason: r.reason.clone(),
     };
     let named = r.countries.len()
@@ -393,9 +461,10 @@ fn rule(
         + r.lists.len()
         + r.origin.len()
         + r.categories.len()
-        + r.products.len();
+        + r.products.len()
+        + usize::from(r.signers.is_some());
     if named == 0 {
-        cx.err(d, &base, None, "empty-rule", format!("this {top} rule names nothing to match (countries, regions, vendors, lists, origin, categories or products)"));
+        cx.err(d, &base, None, "empty-rule", format!("this {top} rule names nothing to match (countries, regions, vendors, lists, origin, signers, categories or products)"));
     }
     rule
 }
@@ -413,30 +482,20 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> T
             );
         }
     }
+    if let Some(u) = unknown_threshold(cx, d, t, i) {
+        return u;
+    }
     if t.max_foreign.is_none() && t.max_foreign_share.is_none() {
         cx.err(
             d,
             &at,
             None,
             "bad-threshold",
-            "a threshold needs `max_foreign` (a count) or `max_foreign_share` (0.0–1.0)".to_owned(),
+            "a threshold needs `max_foreign` (a count), `max_foreign_share` or `max_unknown_share` (0.0–1.0)".to_owned(),
         );
     }
     if let Some(s) = t.max_foreign_share {
-        if !(0.0..=1.0).contains(&s) {
-            let path = [
-                Seg::Key("thresholds"),
-                Seg::Item(i),
-                Seg::Key("max_foreign_share"),
-            ];
-            cx.err(
-                d,
-                &path,
-                Some(&s.to_string()),
-                "bad-threshold",
-                format!("max_foreign_share {s} is not a share between 0.0 and 1.0 (25 % is 0.25)"),
-            );
-        }
+        share_in_range(cx, d, i, "max_foreign_share", s);
     }
     let mut origin: Vec<Origin> = origins(
         cx,
@@ -450,7 +509,34 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> T
     if origin.is_empty() {
         origin.push(Origin::Foreign);
     }
-    let level = match t.level.as_deref() {
+    Threshold {
+        index: i,
+        pos: cx.pos(&at, None),
+        category: t.category.clone(),
+        max_count: t.max_foreign,
+        max_share: t.max_foreign_share,
+        weighted: t.weighted,
+        origin,
+        level: level(cx, d, t, i),
+        unknown_share: false,
+    }
+}
+
+fn share_in_range(cx: &Ctx<'_>, d: &mut Diagnostics, i: usize, key: &'static str, s: f64) {
+    if !(0.0..=1.0).contains(&s) {
+        let path = [Seg::Key("thresholds"), Seg::Item(i), Seg::Key(key)];
+        cx.err(
+            d,
+            &path,
+            Some(&s.to_string()),
+            "bad-threshold",
+            format!("{key} {s} is not a share between 0.0 and 1.0 (25 % is 0.25)"),
+        );
+    }
+}
+
+fn level(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> Level {
+    match t.level.as_deref() {
         None | Some("deny") => Level::Deny,
         Some("warn") => Level::Warn,
         Some(other) => {
@@ -463,15 +549,38 @@ fn threshold(cx: &Ctx<'_>, d: &mut Diagnostics, t: &RawThreshold, i: usize) -> T
             );
             Level::Deny
         }
-    };
-    Threshold {
+    }
+}
+
+/// A `max_unknown_share` threshold: the share of components of unknown origin among all those
+/// in scope. It stands alone: combined with a foreign limit or `origin` it would be ambiguous.
+fn unknown_threshold(
+    cx: &Ctx<'_>,
+    d: &mut Diagnostics,
+    t: &RawThreshold,
+    i: usize,
+) -> Option<Threshold> {
+    let s = t.max_unknown_share?;
+    share_in_range(cx, d, i, "max_unknown_share", s);
+    let at = [Seg::Key("thresholds"), Seg::Item(i)];
+    if t.max_foreign.is_some() || t.max_foreign_share.is_some() || !t.origin.is_empty() {
+        cx.err(
+            d,
+            &at,
+            None,
+            "bad-threshold",
+            "`max_unknown_share` stands alone: write `max_foreign`, `max_foreign_share` or `origin` in a threshold of their own".to_owned(),
+        );
+    }
+    Some(Threshold {
         index: i,
         pos: cx.pos(&at, None),
         category: t.category.clone(),
-        max_count: t.max_foreign,
-        max_share: t.max_foreign_share,
+        max_count: None,
+        max_share: Some(s),
         weighted: t.weighted,
-        origin,
-        level,
-    }
+        origin: vec![Origin::Unknown],
+        level: level(cx, d, t, i),
+        unknown_share: true,
+    })
 }

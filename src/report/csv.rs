@@ -67,10 +67,7 @@ pub fn render(r: &Report) -> String {
                 .unwrap_or_default(),
             c.origin.map(|o| o.as_str().to_owned()).unwrap_or_default(),
             c.product.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
-            c.product
-                .as_ref()
-                .map(|p| p.category.clone())
-                .unwrap_or_default(),
+            c.category_id().unwrap_or_default().to_owned(),
             c.product
                 .as_ref()
                 .and_then(|p| p.criticality.clone())

@@ -78,7 +78,14 @@ pub(crate) fn colour(key: &str, i: usize) -> &'static str {
 }
 
 /// Horizontal bars, each stacked from (series, value) segments, scaled to the largest bar.
-pub(crate) fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> String {
+/// Horizontal bars, each labelled with its count, its denominator and the share.
+fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> String {
+    let of: Vec<(usize, &str)> = rows.iter().map(|_| (total, super::ALL)).collect();
+    bars_of(rows, &of)
+}
+
+/// Bars whose rows each have their own denominator (`of[i]`: count and what it counts).
+fn bars_of(rows: &[(String, Vec<(String, usize)>)], of: &[(usize, &str)]) -> String {
     if rows.is_empty() {
         return "<p>No data.</p>".into();
     }
@@ -93,7 +100,7 @@ pub(crate) fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> Str
     let mut series: Vec<&str> = Vec::new();
     let mut svg = format!(
         "<svg role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {} {h}\">",
-        label_w + bar_w + 110.0
+        label_w + bar_w + 260.0
     );
     for (i, (label, segs)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 2.0;
@@ -127,9 +134,10 @@ pub(crate) fn bars(rows: &[(String, Vec<(String, usize)>)], total: usize) -> Str
             x += w;
             sum += n;
         }
+        let (total, what) = of.get(i).copied().unwrap_or((0, super::ALL));
         let _ = write!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\">{sum} ({})</text>",
+            "<text x=\"{:.1}\" y=\"{}\">{sum} of {total} {what} ({})</text>",
             x + 6.0,
             y + 14.0,
             share(sum, total)
@@ -203,12 +211,15 @@ pub fn render(r: &Report) -> String {
     );
     o.push_str("<div class=\"cards\">");
     let _ = write!(o, "<div class=\"card\"><b>{total}</b>components</div>");
-    for (k, n) in &s.by_origin {
+    for row in super::origin_rows(s) {
         let _ = write!(
             o,
-            "<div class=\"card o-{0}\"><b>{n}</b>{0} ({1})</div>",
-            escape(k),
-            share(*n, total)
+            "<div class=\"card o-{0}\"><b>{1}</b>{0}: {2} of {3} {4}</div>",
+            escape(&row.label),
+            row.count,
+            row.percent(),
+            row.of,
+            row.denominator
         );
     }
     let _ = write!(
@@ -217,12 +228,13 @@ pub fn render(r: &Report) -> String {
         r.errors.len()
     );
     if !s.by_origin.is_empty() {
-        let rows: Vec<_> = s
-            .by_origin
+        let shares = super::origin_rows(s);
+        let rows: Vec<_> = shares
             .iter()
-            .map(|(k, n)| (k.clone(), vec![(k.clone(), *n)]))
+            .map(|r| (r.label.clone(), vec![(r.label.clone(), r.count)]))
             .collect();
-        panel(&mut o, "Share by origin", &bars(&rows, total));
+        let of: Vec<_> = shares.iter().map(|r| (r.of, r.denominator)).collect();
+        panel(&mut o, "Share by origin", &bars_of(&rows, &of));
     }
     let mut countries: Vec<_> = s.by_country.iter().collect();
     countries.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -323,7 +335,7 @@ fn component_table(r: &Report, o: &mut String) {
             escape(v.map(|v| v.name.as_str()).unwrap_or("unknown")),
             escape(&v.and_then(owner_country).unwrap_or_default()),
             escape(v.and_then(|v| v.ultimate_owner.as_deref()).unwrap_or("")),
-            escape(c.product.as_ref().map(|p| p.category.as_str()).unwrap_or("")),
+            escape(c.category_id().unwrap_or("")),
             c.confidence,
             escape(c.root.as_deref().unwrap_or("")),
             escape(c.locations.first().map(String::as_str).unwrap_or(""))

@@ -30,6 +30,29 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+fn share_table(o: &mut String, title: &str, note: &str, what: &str, rows: &[super::ShareRow]) {
+    let _ = writeln!(o, "## {title}\n");
+    if !note.is_empty() {
+        let _ = writeln!(o, "{note}\n");
+    }
+    let _ = writeln!(
+        o,
+        "| {what} | components | share | of (denominator) |\n| --- | ---: | ---: | --- |"
+    );
+    for row in rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} {} |",
+            escape(&row.label),
+            row.count,
+            row.percent(),
+            row.of,
+            row.denominator
+        );
+    }
+    o.push('\n');
+}
+
 /// Render the summary.
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -50,23 +73,51 @@ pub fn render(r: &Report) -> String {
         escape(&r.scan.started)
     );
     if !s.by_origin.is_empty() {
+        share_table(
+            &mut o,
+            "By origin",
+            "Domestic, foreign and international shares are of the components of known origin; the unknown share is of all components.",
+            "origin",
+            &super::origin_rows(s),
+        );
+    }
+    if !s.by_country.is_empty() {
+        share_table(
+            &mut o,
+            "By country of the ultimate owner",
+            "",
+            "country",
+            &super::country_rows(s),
+        );
+    }
+    if !s.by_category.is_empty() && r.scan.home.is_some() {
         let _ = writeln!(
             o,
-            "## By origin\n\n| origin | components | share |\n| --- | ---: | ---: |"
+            "## By category\n\n{} of {} components have no category.\n\n| category | components | foreign | of known origin | foreign share | unknown |\n| --- | ---: | ---: | ---: | ---: | ---: |",
+            s.uncategorised, s.components
         );
-        for (k, n) in &s.by_origin {
-            let _ = writeln!(o, "| {} | {n} | {} |", escape(k), share(*n, s.components));
+        for row in super::category_rows(s) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                escape(&row.category),
+                row.components,
+                row.foreign,
+                row.known,
+                share(row.foreign, row.known),
+                row.unknown
+            );
         }
         o.push('\n');
     }
-    if !s.by_country.is_empty() {
-        let mut rows: Vec<_> = s.by_country.iter().collect();
-        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let _ = writeln!(o, "## By country of the ultimate owner\n\n| country | components | share |\n| --- | ---: | ---: |");
-        for (k, n) in rows {
-            let _ = writeln!(o, "| {} | {n} | {} |", escape(k), share(*n, s.components));
-        }
-        o.push('\n');
+    if !s.by_signer_country.is_empty() {
+        share_table(
+            &mut o,
+            "Signed components by country of the signer",
+            "",
+            "signer country",
+            &super::signer_rows(s),
+        );
     }
     if r.roots.len() > 1 {
         let _ = writeln!(

@@ -20,6 +20,7 @@ pub mod spdx;
 pub mod table;
 pub mod violations;
 pub mod violations_md;
+pub mod xlsx;
 
 use crate::model::{owner_country, Origin, Report};
 use std::collections::BTreeMap;
@@ -42,6 +43,9 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page with charts and a searchable component table.
     Html,
+    /// An XLSX workbook (summary with denominators, plan, components, one sheet per category);
+    /// binary, written by [`xlsx::render`].
+    Xlsx,
 }
 
 /// CycloneDX specification versions that can be written.
@@ -78,6 +82,9 @@ pub fn render_with(report: &Report, format: Format, opts: &RenderOptions) -> Str
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report),
         Format::Html => html::render(report),
+        // A workbook is bytes, not text: `scan` writes it with `xlsx::render`; as text the
+        // report reads as its tables.
+        Format::Xlsx => table::render(report),
     }
 }
 
@@ -128,6 +135,131 @@ pub fn target(r: &Report) -> String {
         .host
         .clone()
         .unwrap_or_else(|| r.scan.roots.join(", "))
+}
+
+/// One row of a share table: what is counted, how many, and over what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareRow {
+    /// Origin class, country or category.
+    pub label: String,
+    /// Components counted.
+    pub count: usize,
+    /// The denominator.
+    pub of: usize,
+    /// What the denominator counts (`components of known origin`).
+    pub denominator: &'static str,
+}
+
+impl ShareRow {
+    /// The share in percent with one decimal (`—` over nothing).
+    pub fn percent(&self) -> String {
+        share(self.count, self.of)
+    }
+
+    /// `453 of 780 components of known origin`.
+    pub fn stated(&self) -> String {
+        format!("{} of {} {}", self.count, self.of, self.denominator)
+    }
+}
+
+/// Denominator of domestic, foreign and international shares.
+pub const KNOWN: &str = "components of known origin";
+/// Denominator of the unknown share and of plain counts.
+pub const ALL: &str = "components";
+
+/// Shares by origin class: domestic, foreign and international over the components of known
+/// origin, unknown over all components (so unknown never dilutes a foreign share).
+pub fn origin_rows(s: &crate::model::Summary) -> Vec<ShareRow> {
+    let known = s.known_origin.unwrap_or(s.components);
+    s.by_origin
+        .iter()
+        .map(|(k, n)| {
+            let unknown = k == Origin::Unknown.as_str();
+            ShareRow {
+                label: k.clone(),
+                count: *n,
+                of: if unknown { s.components } else { known },
+                denominator: if unknown { ALL } else { KNOWN },
+            }
+        })
+        .collect()
+}
+
+/// Shares by country of the ultimate owner over the components attributed to a vendor with a
+/// country, most first.
+pub fn country_rows(s: &crate::model::Summary) -> Vec<ShareRow> {
+    let of: usize = s.by_country.values().sum();
+    let mut rows: Vec<ShareRow> = s
+        .by_country
+        .iter()
+        .map(|(k, n)| ShareRow {
+            label: k.clone(),
+            count: *n,
+            of,
+            denominator: "components attributed to a country",
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+    rows
+}
+
+/// Signed components by country of the signer over all signed components, most first.
+pub fn signer_rows(s: &crate::model::Summary) -> Vec<ShareRow> {
+    let of: usize = s.by_signer_country.values().sum();
+    let mut rows: Vec<ShareRow> = s
+        .by_signer_country
+        .iter()
+        .map(|(k, n)| ShareRow {
+            label: k.clone(),
+            count: *n,
+            of,
+            denominator: "signed components",
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+    rows
+}
+
+/// One category of the summary: its foreign share over its components of known origin, with
+/// its unknown ones beside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRow {
+    /// Category id.
+    pub category: String,
+    /// Components in it.
+    pub components: usize,
+    /// Foreign among them.
+    pub foreign: usize,
+    /// Of known origin among them (the foreign share's denominator).
+    pub known: usize,
+    /// Of unknown origin among them.
+    pub unknown: usize,
+}
+
+/// Per-category rows (with a home), most foreign first; then the uncategorised count.
+pub fn category_rows(s: &crate::model::Summary) -> Vec<CategoryRow> {
+    let mut rows: Vec<CategoryRow> = s
+        .by_category
+        .iter()
+        .map(|(cat, m)| {
+            let get = |o: Origin| m.get(o.as_str()).copied().unwrap_or(0);
+            let components: usize = m.values().sum();
+            CategoryRow {
+                category: cat.clone(),
+                components,
+                foreign: get(Origin::Foreign),
+                known: components - get(Origin::Unknown),
+                unknown: get(Origin::Unknown),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.foreign
+            .cmp(&a.foreign)
+            .then(b.components.cmp(&a.components))
+            .then(a.category.cmp(&b.category))
+    });
+    rows
 }
 
 /// A share as a percentage with one decimal, or `—` for an empty total.

@@ -58,9 +58,11 @@ pub fn facts(c: &Component) -> Vec<(String, String)> {
             put("board-country", cc);
         }
     }
+    if let Some(cat) = c.category_id() {
+        put("category", cat);
+    }
     if let Some(p) = &c.product {
         put("product", &p.id);
-        put("category", &p.category);
         if let Some(cr) = &p.criticality {
             put("criticality", cr);
         }

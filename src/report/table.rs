@@ -2,6 +2,7 @@
 //! ones when a home is set), the components, and the errors. Every cell is sanitised again here
 //! because a report may come from a file another tool wrote.
 
+use super::share;
 use crate::model::{owner_country, Origin, Report};
 use crate::text::sanitize;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
@@ -34,20 +35,26 @@ pub fn render(r: &Report) -> String {
         home.as_deref().unwrap_or("(none: origin not assessed)")
     );
     if !s.by_origin.is_empty() {
-        let mut t = table(&["origin", "components", "share"]);
-        for (o, n) in &s.by_origin {
-            t.add_row(vec![sanitize(o), n.to_string(), share(*n, s.components)]);
-        }
-        let _ = writeln!(out, "\nBy origin\n{t}");
+        out.push_str(&share_table(
+            "By origin (domestic, foreign, international: of the components of known origin; unknown: of all)",
+            "origin",
+            &super::origin_rows(s),
+        ));
     }
     if !s.by_country.is_empty() {
-        let mut rows: Vec<_> = s.by_country.iter().collect();
-        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let mut t = table(&["country", "components", "share"]);
-        for (cc, n) in rows {
-            t.add_row(vec![sanitize(cc), n.to_string(), share(*n, s.components)]);
-        }
-        let _ = writeln!(out, "\nBy country of the ultimate owner\n{t}");
+        out.push_str(&share_table(
+            "By country of the ultimate owner",
+            "country",
+            &super::country_rows(s),
+        ));
+    }
+    categories(r, &mut out);
+    if !s.by_signer_country.is_empty() {
+        out.push_str(&share_table(
+            "Signed components by country of the signer",
+            "signer country",
+            &super::signer_rows(s),
+        ));
     }
     if r.roots.len() > 1 {
         let mut t = table(&["root", "kind", "os", "components"]);
@@ -69,6 +76,7 @@ pub fn render(r: &Report) -> String {
         "component",
         "version",
         "kind",
+        "category",
         "vendor",
         "country",
         "origin",
@@ -88,6 +96,7 @@ pub fn render(r: &Report) -> String {
             sanitize(&c.name),
             c.version.as_deref().map(sanitize).unwrap_or_default(),
             format!("{:?}", c.kind).to_lowercase(),
+            c.category_id().map(sanitize).unwrap_or_else(|| "—".into()),
             vendor,
             country,
             c.origin
@@ -146,9 +155,52 @@ fn top_vendors(r: &Report, out: &mut String) {
     let _ = writeln!(out, "\n{title}\n{t}");
 }
 
-fn share(n: usize, total: usize) -> String {
-    if total == 0 {
-        return "—".into();
+fn share_table(title: &str, what: &str, rows: &[super::ShareRow]) -> String {
+    let mut t = table(&[what, "components", "share", "of (denominator)"]);
+    for row in rows {
+        t.add_row(vec![
+            sanitize(&row.label),
+            row.count.to_string(),
+            row.percent(),
+            format!("{} {}", row.of, row.denominator),
+        ]);
     }
-    format!("{:.1} %", n as f64 * 100.0 / total as f64)
+    format!("\n{title}\n{t}\n")
+}
+
+fn categories(r: &Report, out: &mut String) {
+    let s = &r.summary;
+    if s.by_category.is_empty() {
+        return;
+    }
+    let home = r.scan.home.is_some();
+    let mut t = if home {
+        table(&[
+            "category",
+            "components",
+            "foreign",
+            "of known origin",
+            "foreign share",
+            "unknown",
+        ])
+    } else {
+        table(&["category", "components"])
+    };
+    for row in super::category_rows(s) {
+        let mut cells = vec![sanitize(&row.category), row.components.to_string()];
+        if home {
+            cells.extend([
+                row.foreign.to_string(),
+                row.known.to_string(),
+                share(row.foreign, row.known),
+                format!("{} ({})", row.unknown, share(row.unknown, row.components)),
+            ]);
+        }
+        t.add_row(cells);
+    }
+    let _ = writeln!(
+        out,
+        "\nBy category ({} of {} components have none)\n{t}",
+        s.uncategorised, s.components
+    );
 }

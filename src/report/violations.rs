@@ -216,12 +216,24 @@ pub fn threshold_row(o: &Outcome, r: &crate::policy::eval::ThresholdResult) -> V
         .unwrap_or_else(|| "all".to_owned());
     let origins: Vec<&str> = r.origin.iter().map(|x| x.as_str()).collect();
     let weighted = if r.weighted { " (weighted)" } else { "" };
-    let measured = format!(
-        "{} of {}{weighted} = {:.1} %",
-        fmt(r.counted),
-        fmt(r.total),
-        r.share * 100.0
-    );
+    let measured = if r.denominator == "all" {
+        format!(
+            "{} of {} components{weighted} = {:.1} %",
+            fmt(r.counted),
+            fmt(r.total),
+            r.share * 100.0
+        )
+    } else {
+        format!(
+            "{} of {} of known origin{weighted} = {:.1} % (unknown: {} of {} = {:.1} %)",
+            fmt(r.counted),
+            fmt(r.total),
+            r.share * 100.0,
+            fmt(r.unknown),
+            fmt(r.in_scope),
+            crate::policy::eval::pct(r.unknown, r.in_scope)
+        )
+    };
     let limit = match (r.max_foreign, r.max_foreign_share) {
         (Some(n), Some(s)) => format!("≤ {n} and ≤ {:.1} %", s * 100.0),
         (Some(n), None) => format!("≤ {n}"),

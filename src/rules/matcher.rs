@@ -412,16 +412,18 @@ impl Matcher {
     }
 }
 
-/// Compiled `firmware_paths`: one glob set over every vendor's patterns.
+/// Compiled `firmware_paths`: one glob set over every vendor's (or category's) patterns, each
+/// pattern pointing at a target index.
 #[derive(Default)]
-struct FirmwarePaths {
+pub struct FirmwarePaths {
     set: Option<globset::GlobSet>,
     /// Per compiled glob: (target, pattern length) — the longest matching pattern wins.
     targets: Vec<(usize, usize)>,
 }
 
 impl FirmwarePaths {
-    fn new(patterns: &[(String, usize)]) -> Self {
+    /// Compile `(pattern, target)` pairs (a directory prefix ending in `/`, else a glob).
+    pub fn new(patterns: &[(String, usize)]) -> Self {
         let mut b = globset::GlobSetBuilder::new();
         let mut targets = Vec::new();
         for (p, t) in patterns {
@@ -453,9 +455,9 @@ impl FirmwarePaths {
         FirmwarePaths { set, targets }
     }
 
-    /// The vendor target of a firmware path (`/lib/firmware/` or `/usr/lib/firmware/` prefixes
-    /// are dropped; the rest is matched as given).
-    fn find(&self, path: &str) -> Option<usize> {
+    /// The target of a firmware path (`/lib/firmware/` or `/usr/lib/firmware/` prefixes are
+    /// dropped; the rest is matched as given); the longest matching pattern wins.
+    pub fn find(&self, path: &str) -> Option<usize> {
         let set = self.set.as_ref()?;
         let p = path.trim();
         let rel = [

@@ -18,7 +18,7 @@ pub mod show;
 pub mod validate;
 
 use crate::diag::{from_yaml_error, Diagnostics};
-use schema::{RawList, RawMeta, RawProduct, RawRegion, RawVendor};
+use schema::{RawCategory, RawList, RawMeta, RawProduct, RawRegion, RawVendor};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,6 +71,15 @@ pub struct Product {
     pub file: String,
 }
 
+/// A category with the file it came from.
+#[derive(Debug, Clone)]
+pub struct Category {
+    /// The entry.
+    pub raw: RawCategory,
+    /// File display name.
+    pub file: String,
+}
+
 /// An entity list with the file it came from.
 #[derive(Debug, Clone)]
 pub struct List {
@@ -91,6 +100,8 @@ pub struct RuleDb {
     pub lists: BTreeMap<String, List>,
     /// Regions by id.
     pub regions: BTreeMap<String, RawRegion>,
+    /// The category vocabulary by id (`rules/categories.yaml`).
+    pub categories: BTreeMap<String, Category>,
     /// Database version (`rules/db.yaml`), with `+local` when `--rules` added files.
     pub version: String,
     /// `sha256:` over every loaded file's name and text.
@@ -194,6 +205,7 @@ fn file_kind(rel: &str) -> Option<&'static str> {
         ("products", _) => Some("products"),
         ("lists", _) => Some("list"),
         (_, "regions.yaml" | "regions.yml") => Some("regions"),
+        (_, "categories.yaml" | "categories.yml") => Some("categories"),
         (_, "db.yaml" | "db.yml") => Some("meta"),
         _ => None,
     }
@@ -281,6 +293,21 @@ fn parse_files(files: &[RuleFile], builtin: usize, diags: &mut Diagnostics) -> R
                     for raw in v.unwrap_or_default() {
                         dup("region", &raw.id, diags);
                         db.regions.insert(raw.id.clone(), raw);
+                    }
+                }
+                Err(e) => diags.0.push(from_yaml_error(&f.name, &e)),
+            },
+            "categories" => match serde_yaml::from_str::<Option<Vec<RawCategory>>>(&f.text) {
+                Ok(v) => {
+                    for raw in v.unwrap_or_default() {
+                        dup("category", &raw.id, diags);
+                        db.categories.insert(
+                            raw.id.clone(),
+                            Category {
+                                raw,
+                                file: f.name.clone(),
+                            },
+                        );
                     }
                 }
                 Err(e) => diags.0.push(from_yaml_error(&f.name, &e)),

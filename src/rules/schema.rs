@@ -195,6 +195,22 @@ pub struct RawList {
     pub members: Vec<ListMember>,
 }
 
+/// What binds a region's members, which decides whether the plan ranks its makers right after
+/// domestic ones: a union or an alliance does, a forum (G20, OECD) does not.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegionKind {
+    /// A political, economic or customs union, or a single market (EU, EEA, EAEU).
+    #[default]
+    Union,
+    /// A defence or intelligence alliance or a security organisation (NATO, Five Eyes, SCO).
+    Alliance,
+    /// A forum of governments without a common market or mutual commitment (G7, G20, OECD).
+    Forum,
+}
+
 /// A region of `rules/regions.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,11 +219,76 @@ pub struct RawRegion {
     pub id: String,
     /// Name.
     pub name: String,
+    /// What binds the members (default `union`).
+    #[serde(default)]
+    pub kind: RegionKind,
     /// Member countries.
     pub countries: Vec<String>,
     /// Sources.
     #[serde(default)]
     pub sources: Vec<String>,
+}
+
+/// What evidence puts a component into a category. Every list is optional; see
+/// [`crate::category`] for the order in which they are tried.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryMatchers {
+    /// PCI vendor ids (`1a03`) or vendor:device ids (`8086:1572`) whose devices are of this
+    /// category whatever their class code says (an ASPEED VGA function is the BMC's).
+    #[serde(default)]
+    pub pci_ids: Vec<String>,
+    /// PCI class codes: a base class (`03`) or base class and subclass (`0c03`), lower-case
+    /// hex; the longest matching code wins.
+    #[serde(default)]
+    pub pci_classes: Vec<String>,
+    /// USB class codes (`e0`), of the device, else of its first interface.
+    #[serde(default)]
+    pub usb_classes: Vec<String>,
+    /// Roles a collector states for what it read (`cpu`, `dmi:system`, `disk:rotational`,
+    /// `efi:application`, `bootrom`; the full list is in `rules/README.md`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Device firmware paths relative to `lib/firmware`, as in vendors' `firmware_paths`.
+    #[serde(default)]
+    pub firmware_paths: Vec<String>,
+    /// Device firmware formats recognised from a blob's bytes (`iwlwifi-tlv`).
+    #[serde(default)]
+    pub firmware_formats: Vec<String>,
+    /// Package sections (dpkg `Section`, without an area prefix such as `non-free/`).
+    #[serde(default)]
+    pub sections: Vec<String>,
+    /// Package ecosystems every package of which is of this category (`pypi`: a library).
+    #[serde(default)]
+    pub ecosystems: Vec<String>,
+}
+
+/// A category of `rules/categories.yaml`: one vocabulary for hardware, firmware and software
+/// components and for products.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCategory {
+    /// Stable id (`nic`, `database`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `hardware`, `firmware`, `software`: what kinds of component it describes.
+    pub applies_to: Vec<String>,
+    /// `low`, `medium`, `high` or `critical`: how much a system depends on it.
+    pub criticality: String,
+    /// Categories whose products replace a component of this one (default: itself). CPU
+    /// microcode is replaced with the CPU (`[cpu]`).
+    #[serde(default)]
+    pub replaced_by: Vec<String>,
+    /// Evidence that puts a component into it.
+    #[serde(default, rename = "match")]
+    pub matchers: CategoryMatchers,
+    /// Where the mapping can be checked (class-code specifications, section lists).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Free-form note for reviewers.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// `rules/db.yaml`: the database's own metadata.

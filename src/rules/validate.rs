@@ -4,7 +4,7 @@
 //! Codes: `unknown-country`, `duplicate-id`, `dangling-parent`, `parent-cycle`,
 //! `dangling-vendor`, `dangling-alternative`, `dangling-member`, `duplicate-identifier`,
 //! `missing-source`, `bad-identifier`, `bad-criticality`, `bad-id`, `dangling-precedence`,
-//! `duplicate-member` (warning). `example-mismatch` comes from [`super::examples`].
+//! `duplicate-member` (warning), `unknown-category`, `bad-applies-to`. `example-mismatch` comes from [`super::examples`].
 
 use super::{iso, RuleDb};
 use crate::diag::{Diagnostics, Locator};
@@ -17,6 +17,7 @@ pub const CRITICALITIES: &[&str] = &["low", "medium", "high", "critical"];
 pub fn validate(db: &RuleDb, d: &mut Diagnostics) {
     vendors(db, d);
     products(db, d);
+    categories(db, d);
     lists(db, d);
     for r in db.regions.values() {
         for cc in &r.countries {
@@ -293,6 +294,108 @@ fn products(db: &RuleDb, d: &mut Diagnostics) {
                         "duplicate-identifier",
                         format!(
                             "package `{pk}` is claimed by products `{prev}` and `{}`",
+                            r.id
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// What a category may describe.
+pub const APPLIES_TO: &[&str] = &["hardware", "firmware", "software"];
+
+/// The category vocabulary: valid entries, and every product's category in it.
+fn categories(db: &RuleDb, d: &mut Diagnostics) {
+    for p in db.products.values() {
+        if !db.categories.contains_key(&p.raw.category) {
+            d.error(
+                loc(db, &p.file).value(&p.raw.id, "category:", &p.raw.category),
+                "unknown-category",
+                format!(
+                    "category `{}` of product `{}` is not in rules/categories.yaml",
+                    p.raw.category, p.raw.id
+                ),
+            );
+        }
+    }
+    let mut claimed: BTreeMap<(&str, String), &str> = BTreeMap::new();
+    for c in db.categories.values() {
+        let r = &c.raw;
+        let l = loc(db, &c.file);
+        if !valid_id(&r.id) {
+            d.error(
+                l.entry(&r.id),
+                "bad-id",
+                format!("category id `{}` must be lower-case kebab-case", r.id),
+            );
+        }
+        if !CRITICALITIES.contains(&r.criticality.as_str()) {
+            d.error(
+                l.value(&r.id, "criticality:", &r.criticality),
+                "bad-criticality",
+                format!(
+                    "criticality `{}` is not one of {}",
+                    r.criticality,
+                    CRITICALITIES.join(", ")
+                ),
+            );
+        }
+        for a in &r.applies_to {
+            if !APPLIES_TO.contains(&a.as_str()) {
+                d.error(
+                    l.value(&r.id, "", a),
+                    "bad-applies-to",
+                    format!("`{a}` is not one of {}", APPLIES_TO.join(", ")),
+                );
+            }
+        }
+        for x in &r.replaced_by {
+            if !db.categories.contains_key(x) {
+                d.error(
+                    l.value(&r.id, "", x),
+                    "unknown-category",
+                    format!("`{x}` (replaced_by of `{}`) is not a category", r.id),
+                );
+            }
+        }
+        if r.sources.is_empty() {
+            d.error(
+                l.entry(&r.id),
+                "missing-source",
+                format!("category `{}` has no source", r.id),
+            );
+        }
+        let m = &r.matchers;
+        for (key, values, hex) in [
+            ("pci_ids", &m.pci_ids, true),
+            ("pci_classes", &m.pci_classes, true),
+            ("usb_classes", &m.usb_classes, true),
+            ("roles", &m.roles, false),
+            ("firmware_paths", &m.firmware_paths, false),
+            ("firmware_formats", &m.firmware_formats, false),
+            ("sections", &m.sections, false),
+            ("ecosystems", &m.ecosystems, false),
+        ] {
+            for v in values {
+                let bad_hex = hex
+                    && !(v.len() >= 2
+                        && v.chars().all(|ch| ch.is_ascii_hexdigit() || ch == ':')
+                        && v == &v.to_ascii_lowercase());
+                if bad_hex {
+                    d.error(
+                        l.value(&r.id, "", v),
+                        "bad-identifier",
+                        format!("{key} value `{v}` must be lower-case hex"),
+                    );
+                }
+                if let Some(prev) = claimed.insert((key, v.to_ascii_lowercase()), &r.id) {
+                    d.error(
+                        l.value(&r.id, "", v),
+                        "duplicate-identifier",
+                        format!(
+                            "{key} `{v}` is claimed by categories `{prev}` and `{}`",
                             r.id
                         ),
                     );

@@ -126,6 +126,7 @@ impl Inventory<'_> {
             let rev = self
                 .attr(&dev, "rev")
                 .or_else(|| self.attr(&dev, "firmware_rev"));
+            let rotational = self.attr(&format!("/sys/block/{name}/queue"), "rotational");
             let key = format!(
                 "disk:{}:{}",
                 vendor.as_deref().unwrap_or(""),
@@ -163,6 +164,7 @@ impl Inventory<'_> {
                 c.set_property("vendor", vendor.as_deref().unwrap_or(""));
                 c.set_property("model", model.as_deref().unwrap_or(""));
                 c.set_property("revision", rev.as_deref().unwrap_or(""));
+                c.set_property("rotational", rotational.as_deref().unwrap_or(""));
                 c
             });
         }
@@ -223,6 +225,10 @@ impl Inventory<'_> {
                 })
                 .filter(|s| !s.is_empty());
             let vendor = self.attr(&dev, "vendor").and_then(|s| hex_id(&s, 4));
+            // A wireless interface has a `wireless` directory (or a `phy80211` link).
+            let ifdir = format!("/sys/class/net/{name}");
+            let wireless = self.root.list_dir(&format!("{ifdir}/wireless")).is_ok()
+                || self.link_name(&ifdir, "phy80211").is_some();
             let key = format!("net:{driver}:{}", compat.as_deref().unwrap_or(""));
             let loc = format!("/sys/class/net/{name}");
             self.add(key.clone(), &loc, || {
@@ -234,6 +240,9 @@ impl Inventory<'_> {
                 );
                 c.id = key;
                 c.set_property("driver", &driver);
+                if wireless {
+                    c.set_property("wireless", "true");
+                }
                 if let Some(cp) = &compat {
                     c.add_evidence(
                         EvidenceKind::DtCompatible,
