@@ -281,18 +281,36 @@ fn rule(
         p.push(Seg::Key(key));
         p
     };
+    // A `trust-anchors` rule takes its subjects from inside `trust-anchors`.
+    let ta = r.trust_anchors.as_ref();
+    let sub = |key: &'static str| -> Vec<Seg<'static>> {
+        let mut p = base.clone();
+        if ta.is_some() {
+            p.push(Seg::Key("trust-anchors"));
+        }
+        p.push(Seg::Key(key));
+        p
+    };
+    let subject_cite = |key: &'static str, v: &str| Cited {
+        value: v.to_owned(),
+        pos: cx.pos(&sub(key), Some(v)),
+    };
+    let (r_countries, r_regions, r_vendors, r_lists, vendors_key) = match ta {
+        Some(t) => (&t.countries, &t.regions, &t.owners, &t.lists, "owners"),
+        None => (&r.countries, &r.regions, &r.vendors, &r.lists, "vendors"),
+    };
     let cite = |key: &'static str, v: &str| Cited {
         value: v.to_owned(),
         pos: cx.pos(&at(key), Some(v)),
     };
     let mut countries = Vec::new();
-    for cc in &r.countries {
+    for cc in r_countries {
         if iso::is_country(cc) {
-            countries.push(cite("countries", cc));
+            countries.push(subject_cite("countries", cc));
         } else {
             cx.err(
                 d,
-                &at("countries"),
+                &sub("countries"),
                 Some(cc),
                 "unknown-country",
                 format!("\"{cc}\" is not an ISO 3166-1 alpha-2 country code"),
@@ -300,34 +318,33 @@ fn rule(
         }
     }
     let mut regions = Vec::new();
-    for id in &r.regions {
+    for id in r_regions {
         match cx.db.regions.get(id) {
             Some(reg) => regions.push(Cited {
                 value: RegionRef {
                     id: id.clone(),
                     countries: reg.countries.clone(),
                 },
-                pos: cx.pos(&at("regions"), Some(id)),
+                pos: cx.pos(&sub("regions"), Some(id)),
             }),
             None => cx.err(
                 d,
-                &at("regions"),
+                &sub("regions"),
                 Some(id),
                 "unknown-region",
                 format!("`{id}` is not a region of rules/regions.yaml"),
             ),
         }
     }
-    let vendors = r
-        .vendors
+    let vendors = r_vendors
         .iter()
-        .filter(|v| check_vendor(cx, d, &at("vendors"), v))
-        .map(|v| cite("vendors", v))
+        .filter(|v| check_vendor(cx, d, &sub(vendors_key), v))
+        .map(|v| subject_cite(vendors_key, v))
         .collect();
     let mut lists = Vec::new();
-    for l in &r.lists {
+    for l in r_lists {
         if cx.db.lists.contains_key(l) {
-            lists.push(cite("lists", l));
+            lists.push(subject_cite("lists", l));
         } else {
             let known: Vec<&str> = cx.db.lists.keys().map(String::as_str).collect();
             let known = if known.is_empty() {
@@ -337,14 +354,17 @@ fn rule(
             };
             cx.err(
                 d,
-                &at("lists"),
+                &sub("lists"),
                 Some(l),
                 "unknown-list",
                 format!("`{l}` is not an entity list of rules/lists/ ({known})"),
             );
         }
     }
-    let origin = origins(cx, d, &at("origin"), &r.origin);
+    let origin = match ta {
+        Some(t) => origins(cx, d, &sub("origin"), &t.origin),
+        None => origins(cx, d, &at("origin"), &r.origin),
+    };
     let mut categories = Vec::new();
     for c in &r.categories {
         if known_category(cx.db, c) {
@@ -373,6 +393,27 @@ fn rule(
             );
         }
     }
+    let trust = ta.map(|t| {
+        let mut stores = Vec::new();
+        for st in &t.stores {
+            if crate::collectors::trust::Store::parse(st).is_some() {
+                stores.push(subject_cite("stores", st));
+            } else {
+                let known: Vec<&str> = crate::collectors::trust::Store::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                cx.err(
+                    d,
+                    &sub("stores"),
+                    Some(st),
+                    "unknown-store",
+                    format!("`{st}` is not a trust store (known: {})", known.join(", ")),
+                );
+            }
+        }
+        stores
+    });
     let rule = Rule {
         level,
         index,
@@ -386,7 +427,21 @@ fn rule(
         products,
         direct: r.direct,
         reason: r.reason.clone(),
+        trust,
     };
+    if ta.is_some() {
+        let beside = r.countries.len()
+            + r.regions.len()
+            + r.vendors.len()
+            + r.lists.len()
+            + r.origin.len()
+            + r.categories.len()
+            + r.products.len();
+        if beside > 0 {
+            cx.err(d, &base, None, "bad-trust-anchors", format!("this {top} rule has `trust-anchors` beside other keys: name a trust-anchor rule's countries, regions, owners, lists and stores inside `trust-anchors`, and write other rules separately"));
+        }
+        return rule;
+    }
     let named = r.countries.len()
         + r.regions.len()
         + r.vendors.len()
