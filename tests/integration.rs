@@ -24,3 +24,4 @@ mod roots;
 mod rpm;
 mod rules;
 mod scan;
+mod trust;
