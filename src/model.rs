@@ -714,7 +714,12 @@ impl Report {
                 let store = c.properties.get("store").cloned().unwrap_or_default();
                 let cc = trust_country(c).unwrap_or_else(|| {
                     // An attributed vendor without a country is a community (Debian's keys).
-                    if c.vendor.is_some() { "international" } else { "unknown" }.to_owned()
+                    if c.vendor.is_some() {
+                        "international"
+                    } else {
+                        "unknown"
+                    }
+                    .to_owned()
                 });
                 *s.trust_anchors
                     .entry(store)

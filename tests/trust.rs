@@ -77,7 +77,10 @@ fn captured_host_trust_anchors_match_openssl_efitools_and_keytool() {
         .iter()
         .find(|c| c["name"] == "GlobalSign" && c["properties"]["subject-country"].is_null())
         .unwrap();
-    assert_eq!(gs["vendor"]["owner_country"], "JP", "owned by GMO Internet Group");
+    assert_eq!(
+        gs["vendor"]["owner_country"], "JP",
+        "owned by GMO Internet Group"
+    );
 
     // keytool -list: 5 trustedCertEntry in each keystore.
     assert_eq!(certs(&r, "java").len(), 10);
