@@ -233,8 +233,15 @@ fn jks_digest(body: &[u8], password: &str) -> [u8; 20] {
     h.finalize().into()
 }
 
+/// A DER TLV: its tag, its content, and (from [`tlv`]) the bytes after it or (from
+/// [`items`]) the whole encoding.
+type Tlv<'a> = (u8, &'a [u8], &'a [u8]);
+
+/// A certificate bag: the DER certificate and its friendly name.
+type CertBag<'a> = (&'a [u8], Option<String>);
+
 /// One DER TLV: (tag, content, the bytes after it). Definite lengths up to 4 bytes.
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+fn tlv(b: &[u8]) -> Option<Tlv<'_>> {
     let tag = *b.first()?;
     let first = *b.get(1)?;
     let (len, hdr) = if first < 0x80 {
@@ -255,7 +262,7 @@ fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// Every TLV of a SEQUENCE's or SET's content.
-fn items(mut b: &[u8]) -> Result<Vec<(u8, &[u8], &[u8])>, ()> {
+fn items(mut b: &[u8]) -> Result<Vec<Tlv<'_>>, ()> {
     let mut out = Vec::new();
     while !b.is_empty() {
         let whole = b;
@@ -372,7 +379,7 @@ fn pkcs12(b: &[u8], path: &str, anchors: &mut Anchors, errors: &mut Vec<ScanErro
 }
 
 /// A SafeBag: the certificate of a certBag holding an X.509 certificate, with its friendly name.
-fn cert_bag(bag: &[u8]) -> Result<Option<(&[u8], Option<String>)>, String> {
+fn cert_bag(bag: &[u8]) -> Result<Option<CertBag<'_>>, String> {
     let it = items(bag).map_err(|_| "bad SafeBag")?;
     let [(0x06, oid, _), (0xa0, value, _), rest @ ..] = it.as_slice() else {
         return Err("bad SafeBag".into());
