@@ -343,9 +343,22 @@ pub fn windows(bytes: &[u8], path: &str, anchors: &mut Anchors, errors: &mut Vec
             };
             let thumb = k.name.to_ascii_lowercase();
             match der.and_then(|d| {
-                anchors.add(&d, *store, path, &at, &store_id, &[("thumbprint", &thumb)])
+                anchors
+                    .add(&d, *store, path, &at, &store_id, &[("thumbprint", &thumb)])
+                    .map(|_| d)
             }) {
-                Ok(_) => n += 1,
+                Ok(d) => {
+                    n += 1;
+                    // The key is named by the certificate's SHA-1 thumbprint.
+                    use sha1::Digest;
+                    let sha1 = super::hex(&sha1::Sha1::digest(&d));
+                    if sha1 != thumb {
+                        errors.push(ScanError::new(
+                            &at,
+                            format!("certificate's SHA-1 thumbprint is {sha1}, not the key's name"),
+                        ));
+                    }
+                }
                 Err(e) => errors.push(ScanError::new(&at, e)),
             }
         }
@@ -421,6 +434,44 @@ mod tests {
         assert_eq!(blocks[0].as_deref().ok(), Some(KEK));
         assert!(blocks[1].is_err());
         assert_eq!(pem_blocks(b"-----BEGIN CERTIFICATE-----\nAAAA").len(), 1);
+    }
+
+    const HIVE: &[u8] =
+        include_bytes!("../../../fixtures/trust/windows/Windows/System32/config/SOFTWARE");
+
+    #[test]
+    fn windows_stores_of_a_software_hive() {
+        let mut a = Anchors::default();
+        let mut errors = Vec::new();
+        windows(HIVE, "/SOFTWARE", &mut a, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let c = a.into_collected();
+        let stores: Vec<&str> = c
+            .components
+            .iter()
+            .filter(|c| c.kind == crate::model::ComponentKind::Certificate)
+            .map(|c| c.properties["store"].as_str())
+            .collect();
+        assert_eq!(
+            stores,
+            [
+                "windows-authroot",
+                "windows-disallowed",
+                "windows-root",
+                "windows-root",
+                "windows-root"
+            ]
+        );
+        // A damaged certificate in one Blob: one error, the other four still read.
+        let mut b = HIVE.to_vec();
+        let at = (0..b.len() - 4)
+            .find(|&i| b[i..i + 4] == [0x30, 0x82, 0x05, 0x6b])
+            .unwrap();
+        b[at + 8] ^= 0xff;
+        let mut a = Anchors::default();
+        let mut errors = Vec::new();
+        windows(&b, "/SOFTWARE", &mut a, &mut errors);
+        assert_eq!((a.len(), errors.len()), (4, 1), "{errors:?}");
     }
 
     #[test]
