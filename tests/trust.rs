@@ -84,6 +84,8 @@ fn captured_host_trust_anchors_match_openssl_efitools_and_keytool() {
 
     // keytool -list: 5 trustedCertEntry in each keystore.
     assert_eq!(certs(&r, "java").len(), 10);
+    // certutil -L: two of the three certificates are trusted CAs.
+    assert_eq!(certs(&r, "nss").len(), 2);
 
     // Summary: anchors per store and owner country, none in the reliance counts.
     let ta = &r["summary"]["trust_anchors"];

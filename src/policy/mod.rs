@@ -101,7 +101,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("bad-date", "An `expires` date is not a real YYYY-MM-DD date."),
     ("missing-reason", "An exception has no `reason`: every waiver must say why it is acceptable."),
     ("missing-expiry", "An exception has no `expires`: every waiver must end."),
-    ("unknown-store", "A `trust-anchors` rule names a store that is none of uefi-pk, uefi-kek, uefi-db, uefi-dbx, uefi-dbt, uefi-mok, uefi-mokx, system, system-distrust, system-disabled, java, windows-root, windows-authroot, windows-disallowed, macos."),
+    ("unknown-store", "A `trust-anchors` rule names a store that is none of uefi-pk, uefi-kek, uefi-db, uefi-dbx, uefi-dbt, uefi-mok, uefi-mokx, system, system-distrust, system-disabled, java, windows-root, windows-authroot, windows-disallowed, macos, nss, nss-distrust."),
     ("bad-trust-anchors", "A rule has `trust-anchors` beside other subject or scope keys: a trust-anchor rule names its own subjects (countries, regions, owners, lists) and stores inside `trust-anchors`."),
     ("unused-exception", "Warning: an exception covered no violation of this check (its glob matches nothing, or what it matched is no longer a violation). Remove it or fix its `match`."),
     ("deny-country", "Violation: the component's vendor is ultimately owned in a denied country (the vendor's own country with `direct: true`)."),

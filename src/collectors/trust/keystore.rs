@@ -11,7 +11,10 @@
 //! - macOS keychains (`kych` magic, `*.keychain`): the records of the X.509 certificate table
 //!   (`CSSM_DL_DB_RECORD_X509_CERTIFICATE`), each certificate decoded from its record.
 //!
-//! Store `java` for keystores, `macos` for keychains; one `trust-store` component per file.
+//! - NSS `cert9.db` databases ([`super::nss`]).
+//!
+//! Store `java` for keystores, `macos` for keychains, `nss` for NSS databases; one
+//! `trust-store` component per file.
 //! Every length read is checked against the bytes left; counts from the file only bound loops
 //! that also consume input. Cap: [`MAX_KEYSTORE`] bytes.
 
@@ -32,7 +35,7 @@ impl Collector for Keystore {
         "keystore"
     }
     fn reads(&self) -> &'static str {
-        "Java keystores (JKS/JCEKS by magic, integrity digest checked with `changeit`; PKCS#12 `cacerts`) and macOS keychains (`kych`): one `certificate` component per certificate"
+        "Java keystores (JKS/JCEKS by magic, integrity digest checked with `changeit`; PKCS#12 `cacerts`), macOS keychains (`kych`) and NSS `cert9.db` trusted CAs: one `certificate` component per certificate"
     }
     fn emits(&self) -> &'static [EvidenceKind] {
         super::EMITS
@@ -41,6 +44,7 @@ impl Collector for Keystore {
         let name = path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
         name == "cacerts"
             || name == "jssecacerts"
+            || name == "cert9.db"
             || name.ends_with(".jks")
             || name.ends_with(".keychain")
             || name.ends_with(".keychain-db")
@@ -60,6 +64,14 @@ impl Collector for Keystore {
             Ok(b) => b,
             Err(e) => return e,
         };
+        if c.path.ends_with("/cert9.db") {
+            let mut anchors = Anchors::default();
+            let mut errors = Vec::new();
+            super::nss::parse(&bytes, c.path, &mut anchors, &mut errors);
+            let mut out = anchors.into_collected();
+            out.errors = errors;
+            return out;
+        }
         parse(&bytes, c.path)
     }
 }

@@ -6,7 +6,8 @@
 //!   (`OVMF_VARS.fd`, a flash image's NVRAM volume);
 //! - [`castore::CaStore`]: the operating system's CA stores (Debian/Ubuntu/Alpine, RHEL/Fedora,
 //!   the Windows `ROOT`/`AuthRoot`/`Disallowed` stores of the SOFTWARE hive);
-//! - [`keystore::Keystore`]: Java keystores (JKS, password-less PKCS#12) and macOS keychains.
+//! - [`keystore::Keystore`]: Java keystores (JKS, password-less PKCS#12), macOS keychains and
+//!   NSS databases ([`nss`]).
 //!
 //! **One component per certificate per store**: its id is `cert:<store>:<sha256>` (the SHA-256
 //! of the certificate's DER), so a root trusted by both the system bundle and Java's `cacerts`
@@ -24,6 +25,7 @@
 pub mod castore;
 pub mod efi;
 pub mod keystore;
+pub mod nss;
 
 use crate::collectors::signature;
 use crate::model::{Component, ComponentKind, EvidenceKind, Relationship, RelationshipKind};
@@ -66,6 +68,10 @@ pub enum Store {
     WindowsDisallowed,
     /// A macOS keychain (`SystemRootCertificates.keychain`).
     Macos,
+    /// An NSS database's trusted CAs (`cert9.db`).
+    Nss,
+    /// An NSS database's explicitly distrusted certificates.
+    NssDistrust,
 }
 
 impl Store {
@@ -86,6 +92,8 @@ impl Store {
         Store::WindowsAuthRoot,
         Store::WindowsDisallowed,
         Store::Macos,
+        Store::Nss,
+        Store::NssDistrust,
     ];
 
     /// The kebab-case name used in reports and policies.
@@ -106,6 +114,8 @@ impl Store {
             Store::WindowsAuthRoot => "windows-authroot",
             Store::WindowsDisallowed => "windows-disallowed",
             Store::Macos => "macos",
+            Store::Nss => "nss",
+            Store::NssDistrust => "nss-distrust",
         }
     }
 
@@ -118,7 +128,11 @@ impl Store {
     pub fn distrusts(self) -> bool {
         matches!(
             self,
-            Store::UefiDbx | Store::UefiMokx | Store::SystemDistrust | Store::WindowsDisallowed
+            Store::UefiDbx
+                | Store::UefiMokx
+                | Store::SystemDistrust
+                | Store::WindowsDisallowed
+                | Store::NssDistrust
         )
     }
 }
