@@ -224,3 +224,20 @@ fn hostile_efivars_are_errors_not_crashes() {
     assert_eq!(errors.len(), 5, "{errors:#?}");
     assert!(certs(&r, "uefi-db").is_empty());
 }
+
+#[test]
+fn signing_chains_name_their_issuers_and_anchor_country() {
+    // A Microsoft-signed DLL (Authenticode): its chain's issuers and the root's country.
+    let r = scan_json(&[
+        "--root",
+        &fixtures().join("pe/windows").display().to_string(),
+    ]);
+    let dll = crate::common::component(&r, "pe:/Program Files/Python311/msvcp140_codecvt_ids.dll");
+    assert_eq!(dll["properties"]["chain-issuers"], "Microsoft Corporation");
+    assert_eq!(
+        dll["properties"]["anchor-organisation"],
+        "Microsoft Corporation"
+    );
+    assert_eq!(dll["properties"]["anchor-country"], "US");
+    assert_eq!(r["summary"]["signing_anchors"]["US"], 1);
+}

@@ -14,7 +14,9 @@
 //! is two components, one per store, and a policy or the summary can ask about one store.
 //! Within one store, the same certificate found in several files (the Debian bundle and its
 //! `/usr/share/ca-certificates` source, MokList and MokListRT) is one component listing every
-//! location and variable. A store file or variable set is a `trust-store` component that
+//! location and variable. A keystore, keychain or NSS database is a store of its own file: two
+//! JDKs' `cacerts` holding the same root are two components (the scan qualifies the second
+//! id with `?<path>`). A store file or variable set is a `trust-store` component that
 //! `contains` its certificates and carries counts (dbx hashes are counted there, not listed).
 //!
 //! The certificate's subject `O=` is [`EvidenceKind::SignerSubject`] evidence (the rules'
