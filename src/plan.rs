@@ -160,7 +160,8 @@ pub fn plan(
     let mut groups: BTreeMap<String, Item> = BTreeMap::new();
     let mut hostsets: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
     let mut unknown = 0;
-    for c in &r.components {
+    // Trust anchors are not products to substitute.
+    for c in r.components.iter().filter(|c| !c.kind.is_trust()) {
         let Some(v) = &c.vendor else {
             unknown += 1;
             continue;
