@@ -12,7 +12,8 @@
 //! already stored is skipped whole (its tags are not changed either).
 //!
 //! Only components counted in the report's summary are stored: a binary read inside a package
-//! (`part_of`) counts through its package, as in [`crate::model::Report::summarise`].
+//! (`part_of`) counts through its package, and trust anchors and stores (counted apart, in
+//! `summary.trust_anchors`) are not observations, as in [`crate::model::Report::summarise`].
 
 use super::{key_id, quarter_of, Backend};
 use crate::model::{owner_country, Origin, Report};
@@ -350,7 +351,7 @@ fn rows(
     let counted: Vec<_> = r
         .components
         .iter()
-        .filter(|c| c.part_of.is_none())
+        .filter(|c| c.part_of.is_none() && !c.kind.is_trust())
         .collect();
     batch.scans.push(ScanRow {
         id,
