@@ -241,3 +241,88 @@ fn signing_chains_name_their_issuers_and_anchor_country() {
     assert_eq!(dll["properties"]["anchor-country"], "US");
     assert_eq!(r["summary"]["signing_anchors"]["US"], 1);
 }
+
+#[test]
+fn rhel_layout_and_debian_deselected_certificates() {
+    // Synthesised by the test from the fixture's real roots: a RHEL tree (extracted bundle,
+    // a local anchor, a blocklisted root) and a Debian tree whose bundle leaves one source out.
+    let m = fixtures().join("trust/host/usr/share/ca-certificates/mozilla");
+    let read = |n: &str| std::fs::read_to_string(m.join(n)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rhel = dir.path().join("rhel");
+    let put = |root: &std::path::Path, p: &str, text: &str| {
+        let f = root.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, text).unwrap();
+    };
+    put(
+        &rhel,
+        "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        &(read("ISRG_Root_X1.crt") + &read("DigiCert_Global_Root_G2.crt")),
+    );
+    // RHEL's compatibility link to the same bundle: read once.
+    std::fs::create_dir_all(rhel.join("etc/pki/tls/certs")).unwrap();
+    std::os::unix::fs::symlink(
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        rhel.join("etc/pki/tls/certs/ca-bundle.crt"),
+    )
+    .unwrap();
+    put(
+        &rhel,
+        "etc/pki/ca-trust/source/anchors/corp.pem",
+        &read("Certum_Trusted_Network_CA.crt"),
+    );
+    put(
+        &rhel,
+        "etc/pki/ca-trust/source/blocklist/gdca.pem",
+        &read("GDCA_TrustAUTH_R5_ROOT.crt"),
+    );
+    let r = scan_json(&["--root", &rhel.display().to_string()]);
+    assert_eq!(r["errors"], Value::Array(vec![]), "{:#}", r["errors"]);
+    assert_eq!(certs(&r, "system").len(), 3);
+    let isrg = certs(&r, "system")
+        .into_iter()
+        .find(|c| c["name"] == "ISRG Root X1")
+        .unwrap();
+    assert_eq!(
+        isrg["locations"],
+        serde_json::json!(["/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"])
+    );
+    let bad = certs(&r, "system-distrust");
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["properties"]["trust"], "distrusted");
+
+    let deb = dir.path().join("deb");
+    put(
+        &deb,
+        "etc/ssl/certs/ca-certificates.crt",
+        &read("ISRG_Root_X1.crt"),
+    );
+    put(
+        &deb,
+        "usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt",
+        &read("ISRG_Root_X1.crt"),
+    );
+    put(
+        &deb,
+        "usr/share/ca-certificates/mozilla/GDCA.crt",
+        &read("GDCA_TrustAUTH_R5_ROOT.crt"),
+    );
+    put(
+        &deb,
+        "usr/share/ca-certificates/mozilla/broken.crt",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    );
+    let r = scan_json(&["--root", &deb.display().to_string()]);
+    assert_eq!(certs(&r, "system").len(), 1);
+    let off = certs(&r, "system-disabled");
+    assert_eq!(off.len(), 1);
+    assert_eq!(off[0]["name"], "GDCA TrustAUTH R5 ROOT");
+    // The broken source file is one error; the rest is read.
+    assert_eq!(
+        r["errors"].as_array().unwrap().len(),
+        1,
+        "{:#}",
+        r["errors"]
+    );
+}
