@@ -2,8 +2,11 @@
 //! "Globally defined variables"; shim's MOK variables), from two places:
 //! - [`Efivars`]: `/sys/firmware/efi/efivars` under the root (efivarfs: one file per variable,
 //!   named `<Name>-<VendorGuid>`, holding the 4-byte attributes then the data), so a captured
-//!   tree scans like the live host. Read whether or not `--hardware` is given: these are a
-//!   handful of small files.
+//!   tree scans like the live host, and `/sys/firmware/efi/mok-variables` (Linux 5.12+: shim's
+//!   MOK configuration table, files holding the data alone). Read whether or not `--hardware`
+//!   is given: these are a handful of small files. shim's numbered parts of a large list
+//!   (`MokListRT1`…) are read as the list. The firmware's default keys (`PKDefault`,
+//!   `KEKDefault`, `dbDefault`, `dbxDefault`) are not enforced and not read.
 //! - [`VarStore`]: the non-volatile variable store of a firmware image (`OVMF_VARS.fd`, a full
 //!   flash image's NVRAM volume): a firmware volume whose file system GUID is
 //!   `gEfiSystemNvDataFvGuid`, then a `VARIABLE_STORE_HEADER` and variables with (authenticated)
@@ -33,6 +36,8 @@ pub const MAX_VARIABLE: u64 = 1 << 20;
 pub const MAX_IMAGE: u64 = 64 << 20;
 /// Where efivarfs is mounted.
 pub const EFIVARS: &str = "/sys/firmware/efi/efivars";
+/// Where Linux (5.12+) exposes shim's MOK configuration table.
+pub const MOK_VARIABLES: &str = "/sys/firmware/efi/mok-variables";
 
 const GLOBAL: &str = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
 const IMAGE_SECURITY: &str = "d719b2cb-3d3a-4596-a3bc-dad00e67656f";
@@ -216,8 +221,17 @@ fn store_of(name: &str, vendor: &str) -> Option<Store> {
         ("dbt", IMAGE_SECURITY) => Some(Store::UefiDbt),
         ("MokList" | "MokListRT", SHIM) => Some(Store::UefiMok),
         ("MokListX" | "MokListXRT", SHIM) => Some(Store::UefiMokx),
+        // shim mirrors a large list into numbered parts (MokListRT1, MokListRT2…).
+        (n, SHIM) if part_of(n, "MokListXRT") => Some(Store::UefiMokx),
+        (n, SHIM) if part_of(n, "MokListRT") => Some(Store::UefiMok),
         _ => None,
     }
+}
+
+/// `MokListRT7` is a part of `MokListRT`.
+fn part_of(name: &str, base: &str) -> bool {
+    name.strip_prefix(base)
+        .is_some_and(|d| !d.is_empty() && d.len() <= 3 && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// One-byte state variables recorded as store properties: (name, vendor, property).
@@ -297,7 +311,7 @@ impl Collector for Efivars {
         "efivars"
     }
     fn reads(&self) -> &'static str {
-        "`/sys/firmware/efi/efivars`: PK, KEK, db, dbx, dbt, MokList(RT), MokListX(RT) signature lists (X.509 certificates as `certificate` components, hashes counted), SecureBoot, SetupMode and MOK states"
+        "`/sys/firmware/efi/efivars` and `/sys/firmware/efi/mok-variables`: PK, KEK, db, dbx, dbt, MokList(RT), MokListX(RT) signature lists (X.509 certificates as `certificate` components, hashes counted), SecureBoot, SetupMode and MOK states"
     }
     fn emits(&self) -> &'static [EvidenceKind] {
         super::EMITS
@@ -309,37 +323,60 @@ impl Collector for Efivars {
         Collected::default()
     }
     fn collect_system(&self, ctx: &Context<'_>) -> Collected {
-        let names = match ctx.root.list_dir(EFIVARS) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Collected::default(),
-            Err(e) => return Collected::error(EFIVARS, format!("cannot list: {e}")),
-        };
-        let mut names: Vec<String> = names
-            .into_iter()
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         let mut anchors = Anchors::default();
         let mut errors = Vec::new();
-        let store_id = "trust-store:uefi:efivars";
-        for file in names.iter().take(super::super::hardware::MAX_ENTRIES) {
-            let Some((name, vendor)) = split_name(file) else {
-                continue;
-            };
-            let wanted = store_of(name, vendor).is_some()
-                || STATES.iter().any(|(n, v, _)| *n == name && *v == vendor);
-            if !wanted {
+        read_dir(ctx, EFIVARS, true, &mut anchors, &mut errors);
+        read_dir(ctx, MOK_VARIABLES, false, &mut anchors, &mut errors);
+        let mut out = anchors.into_collected();
+        out.errors = errors;
+        out
+    }
+}
+
+/// Read the Secure Boot variables of `dir`: efivarfs (`efivarfs`: files named `<Name>-<GUID>`
+/// holding 4 bytes of attributes, then the data) or the kernel's copy of shim's MOK
+/// configuration table (files named `<Name>` holding the data).
+fn read_dir(
+    ctx: &Context<'_>,
+    dir: &str,
+    efivarfs: bool,
+    anchors: &mut Anchors,
+    errors: &mut Vec<ScanError>,
+) {
+    let names = match ctx.root.list_dir(dir) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => return errors.push(ScanError::new(dir, format!("cannot list: {e}"))),
+    };
+    let mut names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let store_id = "trust-store:uefi:efivars";
+    for file in names.iter().take(super::super::hardware::MAX_ENTRIES) {
+        let (name, vendor) = if efivarfs {
+            match split_name(file) {
+                Some(x) => x,
+                None => continue,
+            }
+        } else {
+            (file.as_str(), SHIM)
+        };
+        let wanted = store_of(name, vendor).is_some()
+            || STATES.iter().any(|(n, v, _)| *n == name && *v == vendor);
+        if !wanted {
+            continue;
+        }
+        let path = format!("{dir}/{file}");
+        let bytes = match ctx.root.read_capped(&path, MAX_VARIABLE) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(ScanError::new(&path, format!("cannot read: {e}")));
                 continue;
             }
-            let path = format!("{EFIVARS}/{file}");
-            let bytes = match ctx.root.read_capped(&path, MAX_VARIABLE) {
-                Ok(b) => b,
-                Err(e) => {
-                    errors.push(ScanError::new(&path, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
-            // efivarfs: 4 bytes of attributes, then the data.
+        };
+        let data = if efivarfs {
             let Some(data) = bytes.get(4..) else {
                 errors.push(ScanError::new(
                     &path,
@@ -347,17 +384,17 @@ impl Collector for Efivars {
                 ));
                 continue;
             };
-            variable(
-                &mut anchors,
-                &mut errors,
-                (store_id, EFIVARS),
-                (name, vendor, &path),
-                data,
-            );
-        }
-        let mut out = anchors.into_collected();
-        out.errors = errors;
-        out
+            data
+        } else {
+            &bytes[..]
+        };
+        variable(
+            anchors,
+            errors,
+            (store_id, EFIVARS),
+            (name, vendor, &path),
+            data,
+        );
     }
 }
 
@@ -666,6 +703,11 @@ mod tests {
             Some(("MokListRT", SHIM))
         );
         assert_eq!(split_name("short"), None);
+        assert_eq!(store_of("MokListRT1", SHIM), Some(Store::UefiMok));
+        assert_eq!(store_of("MokListXRT2", SHIM), Some(Store::UefiMokx));
+        assert_eq!(store_of("MokListRTx", SHIM), None);
+        assert_eq!(store_of("MokListRT1", GLOBAL), None);
+        assert_eq!(store_of("db", GLOBAL), None);
     }
 
     #[test]
