@@ -28,6 +28,22 @@ pub enum ComponentKind {
     Hardware,
     /// A row of an asset inventory (CMDB, spreadsheet).
     Inventory,
+    /// A trust anchor: a certificate a trust store holds (UEFI PK/KEK/db/dbx, MOK, a system
+    /// CA store, a Java keystore, the Windows ROOT store). Counted in
+    /// [`Summary::trust_anchors`], not in the reliance counts.
+    Certificate,
+    /// A trust store: the variable set or file that holds trust anchors, with its state and
+    /// counts (Secure Boot, SetupMode, dbx hashes). Not counted as a component.
+    TrustStore,
+}
+
+impl ComponentKind {
+    /// Whether components of this kind are trust anchors or their stores, which the reliance
+    /// counts, thresholds and ordinary policy rules leave out (only `trust-anchors` rules and
+    /// [`Summary::trust_anchors`] look at them).
+    pub fn is_trust(self) -> bool {
+        matches!(self, ComponentKind::Certificate | ComponentKind::TrustStore)
+    }
 }
 
 /// The kind of a fact that hints at a maker. Collectors only report these; the rules engine
@@ -365,9 +381,10 @@ impl Component {
     }
 
     /// Whether the summary and every share count it: all but the binaries read inside a
-    /// package (`part_of`), which count through their package.
+    /// package (`part_of`), which count through their package, and trust anchors and stores,
+    /// which are counted apart (`summary.trust_anchors`).
     pub fn counted(&self) -> bool {
-        self.part_of.is_none()
+        self.part_of.is_none() && !self.kind.is_trust()
     }
 
     /// Set a property (sanitised; empty values are dropped).
@@ -639,6 +656,15 @@ pub struct Summary {
     /// roots.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_root: BTreeMap<String, usize>,
+    /// Trust anchors (`certificate` components) per store (`uefi-kek`, `system`, `java`…),
+    /// then per owner country ([`trust_country`]; `international` for a community vendor,
+    /// `unknown` when neither a rule nor the subject names one). Certificates are counted here only, never in the counts above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trust_anchors: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Signed binaries per country of the trust anchor their signing chain leads to (the
+    /// `anchor-country` property: the `C=` of the root that issued the top of the chain).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signing_anchors: BTreeMap<String, usize>,
 }
 
 /// A whole scan report.
@@ -720,6 +746,28 @@ impl Report {
     pub fn summarise(&mut self) {
         let mut s = Summary::default();
         let nested = self.roots.len() > 1;
+        for c in &self.components {
+            if c.kind == ComponentKind::Certificate {
+                let store = c.properties.get("store").cloned().unwrap_or_default();
+                let cc = trust_country(c).unwrap_or_else(|| {
+                    // An attributed vendor without a country is a community (Debian's keys).
+                    if c.vendor.is_some() {
+                        "international"
+                    } else {
+                        "unknown"
+                    }
+                    .to_owned()
+                });
+                *s.trust_anchors
+                    .entry(store)
+                    .or_default()
+                    .entry(cc)
+                    .or_default() += 1;
+            }
+            if let Some(cc) = c.properties.get("anchor-country") {
+                *s.signing_anchors.entry(cc.clone()).or_default() += 1;
+            }
+        }
         for c in self.components.iter().filter(|c| c.counted()) {
             s.components += 1;
             if let Some(signed) = signer_country(c) {
@@ -765,7 +813,7 @@ impl Report {
             r.components = self
                 .components
                 .iter()
-                .filter(|c| c.part_of.is_none() && c.root.as_deref() == Some(r.path.as_str()))
+                .filter(|c| c.counted() && c.root.as_deref() == Some(r.path.as_str()))
                 .count();
         }
         self.summary = s;
@@ -800,6 +848,15 @@ pub fn signer_country(c: &Component) -> Option<Option<String>> {
         )
     });
     signed.then(|| signer_of(c).and_then(owner_country))
+}
+
+/// The country a trust anchor is owned in: its vendor's ultimate owner's (from the rules),
+/// else the certificate subject's own `C=` (the `subject-country` property).
+pub fn trust_country(c: &Component) -> Option<String> {
+    c.vendor
+        .as_ref()
+        .and_then(owner_country)
+        .or_else(|| c.properties.get("subject-country").cloned())
 }
 
 /// The country that decides origin: the ultimate owner's, else the vendor's own.

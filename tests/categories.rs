@@ -16,7 +16,11 @@ fn counted(r: &Value) -> Vec<&Value> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c.get("part_of").is_none())
+        // As the summary counts: not the binaries read inside a package, not trust anchors
+        // and stores (counted apart in `summary.trust_anchors`).
+        .filter(|c| {
+            c.get("part_of").is_none() && c["kind"] != "certificate" && c["kind"] != "trust-store"
+        })
         .collect()
 }
 

@@ -584,14 +584,28 @@ fn check_suite(url: &str, tmp: &Path) {
         .unwrap()
         .iter()
         .any(|c| !c["part_of"].is_null()));
+    // A root with a CA bundle: its certificates are stored (for trust-anchor rules), never
+    // counted.
+    let certs = scan_json(&[
+        "--home",
+        "DE",
+        "--root",
+        &fixtures().join("trust/host").display().to_string(),
+    ]);
+    assert!(certs["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["kind"] == "certificate"));
     let dir = tmp.join("check");
     std::fs::create_dir_all(&dir).unwrap();
     // (host, started, base); c1's later scan is the wheel, its earlier one Debian.
-    let plan: [(&str, &str, &Value); 4] = [
+    let plan: [(&str, &str, &Value); 5] = [
         ("c1", "2026-10-01T00:00:00Z", deb),
         ("c1", "2026-11-20T00:00:00Z", &wheel),
         ("c2", "2026-10-05T00:00:00Z", mar),
         ("c3", "2026-11-02T00:00:00Z", deb),
+        ("c4", "2026-11-03T00:00:00Z", &certs),
     ];
     let mut files = Vec::new();
     for (i, (host, started, base)) in plan.iter().enumerate() {
@@ -606,6 +620,19 @@ fn check_suite(url: &str, tmp: &Path) {
     // Contained binaries are stored but not counted: c1 counts its one package.
     let hosts = ok_json(url, &["hosts", "--vendor", "microsoft", "-f", "json"]);
     assert_eq!(hosts[0]["components"], 1, "{hosts}");
+    let c4 = ok_json(
+        url,
+        &[
+            "query",
+            "SELECT components FROM scans WHERE host = 'c4'",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(
+        c4[0]["components"],
+        json!(certs["summary"]["components"].to_string())
+    );
     let own = tmp.join("own.yaml");
     std::fs::write(&own, OWN_POLICY).unwrap();
     let own = own.display().to_string();
@@ -616,13 +643,22 @@ fn check_suite(url: &str, tmp: &Path) {
     )
     .unwrap();
     let signer = signer.display().to_string();
+    let trust = tmp.join("trust.yaml");
+    std::fs::write(
+        &trust,
+        "name: trust\nhome: DE\ndeny:\n  - trust-anchors: {countries: [US], stores: [system]}\n",
+    )
+    .unwrap();
+    let trust = trust.display().to_string();
     for (policy, as_of, latest) in [
-        (signer.as_str(), None, [1usize, 2, 3]),
-        ("builtin:eu-sovereignty", None, [1, 2, 3]),
-        ("builtin:cn-self-sufficiency", None, [1, 2, 3]),
-        ("builtin:no-unknown-origin", None, [1, 2, 3]),
-        (own.as_str(), None, [1, 2, 3]),
-        (own.as_str(), Some("2026-11-10"), [0, 2, 3]),
+        (trust.as_str(), None, [1usize, 2, 3, 4]),
+        (signer.as_str(), None, [1, 2, 3, 4]),
+        ("builtin:eu-sovereignty", None, [1, 2, 3, 4]),
+        ("builtin:cn-self-sufficiency", None, [1, 2, 3, 4]),
+        ("builtin:no-unknown-origin", None, [1, 2, 3, 4]),
+        ("builtin:us-covered-list", None, [1, 2, 3, 4]),
+        (own.as_str(), None, [1, 2, 3, 4]),
+        (own.as_str(), Some("2026-11-10"), [0, 2, 3, 4]),
     ] {
         let mut args = vec![
             "check",
@@ -687,7 +723,7 @@ fn check_suite(url: &str, tmp: &Path) {
             }
             any_fail |= want["passed"] == json!(false);
         }
-        assert_eq!(fleet["hosts"], 3);
+        assert_eq!(fleet["hosts"], 4);
         assert_eq!(
             out.status.code(),
             Some(if any_fail { 1 } else { 0 }),
@@ -714,7 +750,12 @@ fn check_suite(url: &str, tmp: &Path) {
     assert_eq!(v["results"][0]["passed"], false);
     assert_eq!(v["results"][0]["waived"], 1);
     let table = String::from_utf8(db(url, &["check", "--policy", &own]).stdout).unwrap();
-    assert!(table.contains("2 of 3 host(s) fail"), "{table}");
+    let failed = v["failed"].as_u64().unwrap();
+    assert!(failed >= 2, "{v}");
+    assert!(
+        table.contains(&format!("{failed} of 4 host(s) fail")),
+        "{table}"
+    );
     // A bad policy is an error naming the file, exit 2.
     let bad = tmp.join("bad.yaml");
     std::fs::write(&bad, "home: DE\ndeny:\n  - vendors: [no-such-vendor]\n").unwrap();
@@ -734,7 +775,12 @@ fn check_suite(url: &str, tmp: &Path) {
     );
     assert_eq!(
         q,
-        json!([{"host": "c1", "scans": "2"}, {"host": "c2", "scans": "1"}, {"host": "c3", "scans": "1"}])
+        json!([
+            {"host": "c1", "scans": "2"},
+            {"host": "c2", "scans": "1"},
+            {"host": "c3", "scans": "1"},
+            {"host": "c4", "scans": "1"}
+        ])
     );
     let csv = String::from_utf8(
         db(
@@ -749,7 +795,7 @@ fn check_suite(url: &str, tmp: &Path) {
         .stdout,
     )
     .unwrap();
-    assert_eq!(csv, "host\nc1\nc2\nc3\n");
+    assert_eq!(csv, "host\nc1\nc2\nc3\nc4\n");
     for sql in [
         "DELETE FROM scans",
         "UPDATE scans SET host = 'x'",
@@ -764,7 +810,7 @@ fn check_suite(url: &str, tmp: &Path) {
             "{sql}: {}",
             String::from_utf8_lossy(&out.stdout)
         );
-        assert_eq!(count_rows(url, "scans"), 4, "{sql}");
+        assert_eq!(count_rows(url, "scans"), 5, "{sql}");
     }
 
     // HTML: the fleet page with its per-quarter chart, and pages for the other queries.

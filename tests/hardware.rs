@@ -208,3 +208,27 @@ fn capture_script_round_trip_on_this_machine() {
         .iter()
         .any(|c| c["ecosystem"] == "cpu"));
 }
+
+#[test]
+fn tpms_report_version_firmware_and_tcg_maker() {
+    // TPM 1.2: the maker from `caps` (`Manufacturer: 0x53544d20` is TCG vendor id `STM`).
+    let r = scan_json(&["--root", &tree("tpm12-laptop"), "--hardware"]);
+    let t = component(&r, "tpm:stm:1.2");
+    assert_eq!(t["name"], "TPM 1.2 (STMicroelectronics)");
+    assert_eq!(t["properties"]["firmware-version"], "13.12");
+    assert_eq!(t["properties"]["driver"], "tpm_tis");
+    assert_eq!(t["vendor"]["id"], "st", "{t:#}");
+    // TPM 2.0 firmware TPM behind the generic MSFT0101 id: no maker claimed.
+    let r = scan_json(&[
+        "--root",
+        &tree("desktop-z690"),
+        "--hardware",
+        "--rules",
+        &rules(),
+    ]);
+    let t = component(&r, "tpm:unknown:2");
+    assert_eq!(t["name"], "TPM 2");
+    assert_eq!(t["properties"]["acpi-ids"], "MSFT0101");
+    assert_eq!(t["properties"]["driver"], "tpm_crb");
+    assert!(t.get("vendor").is_none());
+}

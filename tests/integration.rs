@@ -26,3 +26,4 @@ mod roots;
 mod rpm;
 mod rules;
 mod scan;
+mod trust;

@@ -328,3 +328,34 @@ fn html_is_self_contained_and_escapes_hostile_names() {
     assert!(html.contains("Top foreign vendors"));
     assert!(html.contains("id=\"components\""));
 }
+
+/// Trust anchors and trust stores (issue 16) render as schema-valid CycloneDX `data`
+/// components and SPDX `OTHER` packages.
+#[test]
+fn trust_anchors_are_valid_cyclonedx_and_spdx() {
+    let root = fixtures().join("trust/host").display().to_string();
+    for (ver, schema_file) in [
+        ("1.6", "bom-1.6.schema.json"),
+        ("1.5", "bom-1.5.schema.json"),
+    ] {
+        let text = scan_out(&[
+            "--root",
+            &root,
+            "-f",
+            "cyclonedx",
+            "--cyclonedx-version",
+            ver,
+        ]);
+        let bom: Value = serde_json::from_str(&text).unwrap();
+        validate(&bom, schema_file);
+        let data = bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "data")
+            .count();
+        assert!(data > 160, "{data}");
+    }
+    let doc: Value = serde_json::from_str(&scan_out(&["--root", &root, "-f", "spdx"])).unwrap();
+    validate(&doc, "spdx-2.3.schema.json");
+}

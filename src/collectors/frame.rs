@@ -353,6 +353,23 @@ impl DirCache {
     }
 }
 
+/// `<base>/a/b/c` as spelled on disk (names compared case-insensitively, as NTFS does), when
+/// every component exists: how the Windows collectors find `Windows/System32/config/SOFTWARE`.
+pub fn find_ci(root: &RootFs, base: &str, parts: &[&str]) -> Option<String> {
+    let mut sys = base.to_owned();
+    for want in parts {
+        let name = root
+            .list_dir(if sys.is_empty() { "/" } else { &sys })
+            .ok()?
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n.eq_ignore_ascii_case(want))
+            .min()?;
+        sys = format!("{sys}/{name}");
+    }
+    Some(sys)
+}
+
 fn join(dir: &str, base: &str) -> String {
     if dir == "/" {
         format!("/{base}")

@@ -14,7 +14,9 @@
 //! - the device tree root (`compatible`, `model`) from `/sys/firmware/devicetree/base` or
 //!   `/proc/device-tree`;
 //! - network interfaces with a device behind them: their driver, and the device's
-//!   `of_node/compatible` on device-tree platforms.
+//!   `of_node/compatible` on device-tree platforms;
+//! - TPMs (`/sys/class/tpm/tpm*`): version, firmware version and the maker's TCG vendor id
+//!   ([`tpm`]).
 //!
 //! Names come from the shipped `pci.ids`/`usb.ids` ([`ids`]); vendor and country come from the
 //! rules. Runs only with `--hardware`. Each attribute read is capped at [`MAX_ATTR`] bytes,
@@ -24,6 +26,7 @@
 pub mod cpu;
 pub mod ids;
 mod system;
+pub mod tpm;
 
 use super::{Collected, Collector, Context, Phase};
 use crate::model::{Component, ComponentKind, EvidenceKind, ScanError};
@@ -68,7 +71,7 @@ impl Collector for Hardware {
         "hardware"
     }
     fn reads(&self) -> &'static str {
-        "`/sys/bus/pci/devices/*`, `/sys/bus/usb/devices/*`, `/sys/class/dmi/id/*`, `/proc/cpuinfo`, `/sys/block/*/device`, `/sys/firmware/devicetree/base` (or `/proc/device-tree`), `/sys/class/net/*/device`; one component per device model with `count`; names from `rules/ids/pci.ids` and `usb.ids` (with `--hardware`)"
+        "`/sys/bus/pci/devices/*`, `/sys/bus/usb/devices/*`, `/sys/class/dmi/id/*`, `/proc/cpuinfo`, `/sys/block/*/device`, `/sys/firmware/devicetree/base` (or `/proc/device-tree`), `/sys/class/net/*/device`, `/sys/class/tpm/tpm*` (TCG vendor id from `caps` or the ACPI id); one component per device model with `count`; names from `rules/ids/pci.ids` and `usb.ids` (with `--hardware`)"
     }
     fn emits(&self) -> &'static [EvidenceKind] {
         &[
@@ -101,6 +104,7 @@ impl Collector for Hardware {
         inv.block();
         inv.device_tree();
         inv.net();
+        inv.tpm();
         Collected {
             components: inv.models.into_values().collect(),
             errors: inv.errors,

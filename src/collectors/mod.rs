@@ -12,8 +12,8 @@
 //! malformed becomes a [`crate::model::ScanError`] in [`Collected::errors`], next to whatever could be read.
 
 pub use frame::{
-    is_executable_head, Candidate, Collected, Collector, Context, DirCache, OsRelease, Owned,
-    Owner, Phase, HEAD_LEN,
+    find_ci, is_executable_head, Candidate, Collected, Collector, Context, DirCache, OsRelease,
+    Owned, Owner, Phase, HEAD_LEN,
 };
 
 pub mod apk;
@@ -42,6 +42,7 @@ pub mod rpm;
 pub mod sections;
 pub mod signature;
 pub mod snap;
+pub mod trust;
 pub mod windows;
 
 /// Every collector, in a fixed order. Adding a collector is one line here.
@@ -69,6 +70,10 @@ pub static ALL: &[&dyn Collector] = &[
     &macho::MachOCollector,
     &appbundle::AppBundle,
     &windows::WindowsSoftware,
+    &trust::efi::Efivars,
+    &trust::efi::VarStore,
+    &trust::castore::CaStore,
+    &trust::keystore::Keystore,
 ];
 
 #[cfg(test)]

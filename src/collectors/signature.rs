@@ -47,6 +47,10 @@ pub struct CertNames {
     pub subject: String,
     /// The whole issuer as an RFC 4514 string.
     pub issuer: String,
+    /// Issuer `O=`.
+    pub issuer_organisation: Option<String>,
+    /// Issuer `C=`.
+    pub issuer_country: Option<String>,
 }
 
 impl CertNames {
@@ -238,6 +242,8 @@ pub fn names(c: &Certificate) -> CertNames {
         unit: attr(subject, OID_OU),
         subject: crate::text::sanitize(&subject.to_string()),
         issuer: crate::text::sanitize(&c.tbs_certificate.issuer.to_string()),
+        issuer_organisation: attr(&c.tbs_certificate.issuer, OID_O),
+        issuer_country: attr(&c.tbs_certificate.issuer, OID_C),
     }
 }
 
@@ -275,7 +281,11 @@ fn any_string(v: &Any) -> Option<String> {
 /// Put what a signature says on a component: the signer as [`EvidenceKind::SignerSubject`]
 /// (its `O=`, else its `CN=`), every certificate of the chain as [`EvidenceKind::Certificate`],
 /// and the properties `signature` (the scheme), `signer-name` (`CN=`), `signer-country` (`C=`),
-/// `signer-unit` (`OU=`) and `signer-issuer`. `at` is where the signature lives (`/x.dll#authenticode`).
+/// `signer-unit` (`OU=`) and `signer-issuer`. The chain's trust anchor — the issuer of its top
+/// certificate, which signatures rarely carry themselves — is `anchor-organisation` and
+/// `anchor-country`, and every issuer organisation of the chain is `chain-issuers`
+/// (`; `-separated, signer's issuer first). `at` is where the signature lives
+/// (`/x.dll#authenticode`).
 pub fn add_to(comp: &mut Component, info: &SignatureInfo, scheme: &str, at: &str) {
     comp.set_property("signature", scheme);
     if let Some(s) = &info.signer {
@@ -298,6 +308,23 @@ pub fn add_to(comp: &mut Component, info: &SignatureInfo, scheme: &str, at: &str
             comp.set_property("signer-unit", ou);
         }
         comp.set_property("signer-issuer", &s.issuer);
+    }
+    let issuers: Vec<&str> = info.chain.iter().fold(Vec::new(), |mut v, c| {
+        if let Some(o) = c.issuer_organisation.as_deref() {
+            if !v.contains(&o) {
+                v.push(o);
+            }
+        }
+        v
+    });
+    comp.set_property("chain-issuers", issuers.join("; "));
+    if let Some(top) = info.chain.last() {
+        if let Some(o) = &top.issuer_organisation {
+            comp.set_property("anchor-organisation", o);
+        }
+        if let Some(c) = &top.issuer_country {
+            comp.set_property("anchor-country", c.to_ascii_uppercase());
+        }
     }
     for (i, c) in info.chain.iter().enumerate() {
         comp.add_evidence(

@@ -13,7 +13,7 @@
 //! for the per-key caps. A damaged key is a report error; the other entries are still read.
 
 use super::regf::{Hive, Key};
-use super::{Candidate, Collected, Collector, Context, Phase};
+use super::{find_ci, Candidate, Collected, Collector, Context, Phase};
 use crate::model::{Component, ComponentKind, EvidenceKind, ScanError};
 
 /// Largest hive read.
@@ -71,17 +71,17 @@ impl Collector for WindowsSoftware {
     }
     fn collect_system(&self, ctx: &Context<'_>) -> Collected {
         let mut out = Collected::default();
-        if let Some(path) = find_ci(ctx, "", &["Windows", "System32", "config", "SOFTWARE"]) {
+        if let Some(path) = find_ci(ctx.root, "", &["Windows", "System32", "config", "SOFTWARE"]) {
             out.extend(read_hive(ctx, &path, Scope::Machine));
         }
-        if let Some(users) = find_ci(ctx, "", &["Users"]) {
+        if let Some(users) = find_ci(ctx.root, "", &["Users"]) {
             let names: Vec<String> = ctx
                 .root
                 .list_dir(&users)
                 .map(|d| d.iter().map(|n| n.to_string_lossy().into_owned()).collect())
                 .unwrap_or_default();
             for user in names.iter().take(MAX_USERS) {
-                if let Some(path) = find_ci(ctx, &format!("{users}/{user}"), &["NTUSER.DAT"]) {
+                if let Some(path) = find_ci(ctx.root, &format!("{users}/{user}"), &["NTUSER.DAT"]) {
                     out.extend(read_hive(ctx, &path, Scope::User(user)));
                 }
             }
@@ -96,24 +96,6 @@ fn read_hive(ctx: &Context<'_>, path: &str, scope: Scope<'_>) -> Collected {
         Ok(b) => parse(&b, path, scope),
         Err(e) => Collected::error(path, format!("cannot read: {e}")),
     }
-}
-
-/// `<base>/a/b/c` as spelled on disk (names compared case-insensitively, as NTFS does), when
-/// every component exists.
-fn find_ci(ctx: &Context<'_>, base: &str, parts: &[&str]) -> Option<String> {
-    let mut sys = base.to_owned();
-    for want in parts {
-        let name = ctx
-            .root
-            .list_dir(if sys.is_empty() { "/" } else { &sys })
-            .ok()?
-            .into_iter()
-            .map(|n| n.to_string_lossy().into_owned())
-            .filter(|n| n.eq_ignore_ascii_case(want))
-            .min()?;
-        sys = format!("{sys}/{name}");
-    }
-    Some(sys)
 }
 
 /// Read the Uninstall entries of a SOFTWARE (`Scope::Machine`) or NTUSER.DAT hive at system

@@ -114,7 +114,7 @@ fn latest_scans(
 const COMPONENT_SQL: &str = "SELECT o.scan_id, c.ident, c.kind, c.ecosystem, c.name, c.version, \
     c.purl, o.vendor, NULL, o.vendor_country, o.owner, o.country, o.origin, o.international, \
     o.category, o.product, o.criticality, o.count, o.signer, NULL, o.signer_country, \
-    o.part_of, o.chain \
+    o.part_of, o.chain, o.properties \
     FROM observations o JOIN components c ON c.id = o.component_id";
 
 /// Party names by id.
@@ -182,6 +182,11 @@ fn component(r: &[Value], names: &HashMap<String, String>) -> Result<Component> 
         c.signer = Some(party(id, name(18), text(20), None));
     }
     c.part_of = text(21);
+    if let Some(json) = text(23) {
+        let props: std::collections::BTreeMap<String, String> = serde_json::from_str(&json)
+            .with_context(|| format!("the store holds bad properties `{json}`"))?;
+        c.properties.extend(props);
+    }
     for subject in text(22).iter().flat_map(|t| t.lines()) {
         c.evidence
             .push(Evidence::new(EvidenceKind::Certificate, subject, ""));

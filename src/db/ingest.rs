@@ -11,8 +11,10 @@
 //! Idempotence: a scan is keyed by host, start time and the SHA-256 of the report file; a key
 //! already stored is skipped whole (its tags are not changed either).
 //!
-//! Only components counted in the report's summary are stored: a binary read inside a package
-//! (`part_of`) counts through its package, as in [`crate::model::Report::summarise`].
+//! Every component is stored, so that `db check` sees what `check` sees; those the report's
+//! summary does not count ([`crate::model::Component::counted`]: a binary read inside a
+//! package, which counts through it, and trust anchors and stores, counted apart) are stored
+//! with `counted = 0` and left out of every count.
 
 use super::{key_id, quarter_of, Backend};
 use crate::model::{owner_country, signer_of, EvidenceKind, Origin, Report};
@@ -125,9 +127,17 @@ pub struct ObservationRow {
     /// The subjects of the certificates in its signing chain, one per line (policies with
     /// `signers: {chain: true}` look at their organisations).
     pub chain: Option<String>,
-    /// For a binary listed inside its package, the package's id: stored, never counted.
+    /// For a binary listed inside its package, the package's id.
     pub part_of: Option<String>,
+    /// Whether the summary counts it ([`crate::model::Component::counted`]).
+    pub counted: bool,
+    /// The properties policy evaluation reads (a certificate's `store` and
+    /// `subject-country`), as a JSON object.
+    pub properties: Option<String>,
 }
+
+/// The component properties policy evaluation reads (trust-anchor rules).
+pub const POLICY_PROPERTIES: &[&str] = &["store", "subject-country"];
 
 /// Rows of several reports, written in one transaction.
 #[derive(Debug, Default)]
@@ -360,7 +370,7 @@ fn rows(
     })?;
     let quarter = quarter_of(&started).context("`scan.started` has no quarter")?;
     let id = key_id(&[host, &started, digest]);
-    let counted = r.components.iter().filter(|c| c.part_of.is_none()).count();
+    let counted = r.components.iter().filter(|c| c.counted()).count();
     batch.scans.push(ScanRow {
         id,
         host: host.to_owned(),
@@ -442,6 +452,14 @@ fn rows(
                 (!subjects.is_empty()).then(|| subjects.join("\n"))
             },
             part_of: c.part_of.clone(),
+            counted: c.counted(),
+            properties: {
+                let kept: BTreeMap<&str, &str> = POLICY_PROPERTIES
+                    .iter()
+                    .filter_map(|k| Some((*k, c.properties.get(*k)?.as_str())))
+                    .collect();
+                (!kept.is_empty()).then(|| serde_json::json!(kept).to_string())
+            },
         });
     }
     Ok(())

@@ -336,11 +336,12 @@ impl Backend for Postgres {
             .iter()
             .filter(|o| !known.contains(&o.scan_id))
         {
-            let (s, c, i, n) = (
+            let (s, c, i, n, k) = (
                 o.scan_id.to_string(),
                 o.component_id.to_string(),
                 (o.international as i32).to_string(),
                 o.count.to_string(),
+                (o.counted as i32).to_string(),
             );
             line(
                 &mut obs,
@@ -361,6 +362,8 @@ impl Backend for Postgres {
                     o.signer_country.as_deref(),
                     o.chain.as_deref(),
                     o.part_of.as_deref(),
+                    Some(&k),
+                    o.properties.as_deref(),
                 ],
             );
         }

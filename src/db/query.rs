@@ -133,7 +133,7 @@ pub fn trend(
     let sql = format!(
         "{} SELECT quarter, grp, COUNT(*), CAST(SUM(n) AS BIGINT) FROM \
          (SELECT s.quarter AS quarter, {g} AS grp, s.id AS scan, COUNT(*) AS n \
-          FROM counted s JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL \
+          FROM counted s JOIN observations o ON o.scan_id = s.id AND o.counted = 1 \
           GROUP BY 1, 2, 3) x \
          GROUP BY 1, 2 ORDER BY 1, 2",
         counted(&cond)
@@ -269,7 +269,7 @@ fn quarter_facts(
     let mut hosts_of_id: Vec<i64> = Vec::new();
     let sql = format!(
         "{counted} SELECT o.scan_id, o.component_id, o.vendor, o.owner, o.product, o.origin \
-         FROM counted s JOIN observations o ON o.scan_id = s.id AND o.part_of IS NULL"
+         FROM counted s JOIN observations o ON o.scan_id = s.id AND o.counted = 1"
     );
     b.each_row(&sql, &params, &mut |r| {
         let scan = r[0].int();
@@ -494,9 +494,9 @@ pub fn hosts(
     let sql = format!(
         "SELECT s.host, \
            (SELECT MIN(f.started) FROM scans f JOIN observations fo ON fo.scan_id = f.id \
-            WHERE f.host = s.host AND fo.part_of IS NULL AND {first_match} AND f.started <= ?), \
+            WHERE f.host = s.host AND fo.counted = 1 AND {first_match} AND f.started <= ?), \
            s.started, \
-           (SELECT COUNT(*) FROM observations o WHERE o.scan_id = s.id AND o.part_of IS NULL \
+           (SELECT COUNT(*) FROM observations o WHERE o.scan_id = s.id AND o.counted = 1 \
             AND {latest_match}) \
          FROM scans s \
          WHERE s.started <= ? AND NOT EXISTS (SELECT 1 FROM scans x WHERE x.host = s.host \

@@ -11,8 +11,8 @@
 //! category, product, signer). Views for BI tools come in migration 2 (see the README).
 //!
 //! Every component of a report is stored, so that `db check` evaluates a policy on exactly
-//! what `sovscan check` sees; a binary listed inside its package (`part_of`) has
-//! its package's id in `part_of`, and every count (the queries, the views, `scans.components`) leaves those
+//! what `sovscan check` sees; those the summary does not count (a binary listed inside its
+//! package, trust anchors) have `counted = 0`, and every count (the queries, the views, `scans.components`) leaves those
 //! out, as the report's own summary does.
 
 use super::{Backend, Value};
@@ -81,6 +81,8 @@ CREATE TABLE observations (
     signer_country TEXT,
     chain TEXT,
     part_of TEXT,
+    counted INTEGER NOT NULL,
+    properties TEXT,
     PRIMARY KEY (scan_id, component_id)
 ) /*WITHOUT ROWID*/;
 CREATE INDEX observations_vendor ON observations (vendor, scan_id);
@@ -110,18 +112,18 @@ SELECT s.host, s.started, s.quarter, s.id AS scan_id, c.ident AS component, c.ki
        COALESCE(o.origin, 'unknown') AS origin, o.category, o.product, o.count,
        o.vendor_country, o.criticality, o.signer, o.signer_country
 FROM scans s JOIN observations o ON o.scan_id = s.id JOIN components c ON c.id = o.component_id
-WHERE o.part_of IS NULL;
+WHERE o.counted = 1;
 CREATE VIEW v_latest_observation AS
 SELECT v.* FROM v_observation v JOIN v_latest_scan l ON l.id = v.scan_id;
 CREATE VIEW v_quarterly_reliance AS
 SELECT q.quarter, COALESCE(o.origin, 'unknown') AS origin, COUNT(DISTINCT q.host) AS hosts,
        COUNT(*) AS components
-FROM v_quarter_scan q JOIN observations o ON o.scan_id = q.id AND o.part_of IS NULL
+FROM v_quarter_scan q JOIN observations o ON o.scan_id = q.id AND o.counted = 1
 GROUP BY q.quarter, COALESCE(o.origin, 'unknown');
 CREATE VIEW v_quarterly_country AS
 SELECT q.quarter, COALESCE(o.country, 'unknown') AS country, COUNT(DISTINCT q.host) AS hosts,
        COUNT(*) AS components
-FROM v_quarter_scan q JOIN observations o ON o.scan_id = q.id AND o.part_of IS NULL
+FROM v_quarter_scan q JOIN observations o ON o.scan_id = q.id AND o.counted = 1
 GROUP BY q.quarter, COALESCE(o.country, 'unknown');
 CREATE VIEW v_host_tags AS
 SELECT l.host, t.key, t.value FROM v_latest_scan l JOIN scan_tags t ON t.scan_id = l.id;

@@ -240,8 +240,9 @@ impl Backend for Sqlite {
             let mut obs = tx.prepare_cached(
                 "INSERT INTO observations (scan_id, component_id, vendor, owner, country, \
                  origin, international, category, product, count, vendor_country, criticality, \
-                 signer, signer_country, chain, part_of) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+                 signer, signer_country, chain, part_of, counted, properties) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17, ?18) \
                  ON CONFLICT DO NOTHING",
             )?;
             let new_set: std::collections::HashSet<i64> = new.iter().copied().collect();
@@ -266,7 +267,9 @@ impl Backend for Sqlite {
                     o.signer,
                     o.signer_country,
                     o.chain,
-                    o.part_of
+                    o.part_of,
+                    o.counted as i64,
+                    o.properties
                 ])?;
             }
         }

@@ -66,10 +66,18 @@ pub fn evaluate_components(
         if allowed(policy, f) {
             continue;
         }
+        // Trust anchors are checked by `trust-anchors` rules only, and those rules check
+        // nothing else; trust-store components by no rule.
         let Some((rule, code, pos, why)) = policy
             .rules
             .iter()
-            .find_map(|r| match_rule(r, f, db, &matcher).map(|(k, p, w)| (r, k, p, w)))
+            .filter(|r| r.trust.is_some() == f.c.kind.is_trust())
+            .find_map(|r| match r.trust.as_deref() {
+                Some(stores) => {
+                    match_trust(r, stores, f, db, &policy.home).map(|(k, p, w)| (r, k, p, w))
+                }
+                None => match_rule(r, f, db, &matcher).map(|(k, p, w)| (r, k, p, w)),
+            })
         else {
             continue;
         };
@@ -569,6 +577,126 @@ fn match_rule(
                 format!("category `{}` is not allowed", c.value),
             ));
         }
+    }
+    None
+}
+
+/// Whether a `trust-anchors` rule limited to `stores` matches a certificate component.
+fn match_trust(
+    rule: &Rule,
+    stores: &[super::Cited<String>],
+    f: &Facts<'_>,
+    db: &RuleDb,
+    home: &[String],
+) -> Option<(&'static str, Pos, String)> {
+    if f.c.kind != crate::model::ComponentKind::Certificate {
+        return None;
+    }
+    let store =
+        f.c.properties
+            .get("store")
+            .map(String::as_str)
+            .unwrap_or("");
+    let in_store = stores.iter().find(|s| s.value == store);
+    if !stores.is_empty() && in_store.is_none() {
+        return None;
+    }
+    let what = format!("trust anchor `{}` in store {store}", f.c.name);
+    let vname = |id: &str| {
+        db.vendors
+            .get(id)
+            .map(|v| format!("{} ({id})", v.raw.name))
+            .unwrap_or_else(|| format!("`{id}`"))
+    };
+    let candidates: &[String] = if rule.direct {
+        f.chain.get(..1).unwrap_or(&[])
+    } else {
+        &f.chain
+    };
+    for l in &rule.lists {
+        let Some(list) = db.lists.get(&l.value) else {
+            continue;
+        };
+        if let Some(m) = list
+            .raw
+            .members
+            .iter()
+            .find(|m| candidates.contains(&m.vendor))
+        {
+            return Some((
+                "trust-anchor",
+                l.pos,
+                format!(
+                    "{what} is owned by {}, on {} ({})",
+                    vname(&m.vendor),
+                    list.raw.name,
+                    list.raw.id
+                ),
+            ));
+        }
+    }
+    if let Some(v) = rule.vendors.iter().find(|v| candidates.contains(&v.value)) {
+        return Some((
+            "trust-anchor",
+            v.pos,
+            format!("{what} is owned by denied owner {}", vname(&v.value)),
+        ));
+    }
+    let country = if rule.direct {
+        f.c.vendor
+            .as_ref()
+            .and_then(|v| v.country.clone())
+            .or_else(|| f.c.properties.get("subject-country").cloned())
+    } else {
+        crate::model::trust_country(f.c)
+    };
+    let owner = match f.chain.first() {
+        Some(_) => vname(owner_or_vendor(f, rule.direct)),
+        None => format!(
+            "subject `{}`",
+            f.c.properties
+                .get("subject")
+                .map(String::as_str)
+                .unwrap_or("")
+        ),
+    };
+    if let Some(cc) = country.as_deref() {
+        if let Some(c) = rule.countries.iter().find(|c| c.value == cc) {
+            return Some((
+                "trust-anchor",
+                c.pos,
+                format!("{what} is owned in {cc} ({owner})"),
+            ));
+        }
+        if let Some(r) = rule
+            .regions
+            .iter()
+            .find(|r| r.value.countries.iter().any(|x| x == cc))
+        {
+            return Some((
+                "trust-anchor",
+                r.pos,
+                format!("{what} is owned in {cc}, part of {} ({owner})", r.value.id),
+            ));
+        }
+    }
+    // Origin: the vendor's when the rules know it, else from the subject's country.
+    let origin = match (&f.c.vendor, country.as_deref()) {
+        (Some(_), _) => f.origin,
+        (None, Some(cc)) if home.iter().any(|h| h == cc) => Origin::Domestic,
+        (None, Some(_)) => Origin::Foreign,
+        (None, None) => Origin::Unknown,
+    };
+    if let Some(o) = rule.origin.iter().find(|o| o.value == origin) {
+        return Some((
+            "trust-anchor",
+            o.pos,
+            format!("{what} is of {} origin ({owner})", origin.as_str()),
+        ));
+    }
+    if rule.scope_only() {
+        let pos = in_store.map_or(rule.pos, |s| s.pos);
+        return Some(("trust-anchor", pos, format!("{what} is not allowed")));
     }
     None
 }

@@ -11,8 +11,9 @@
 //! Diagnostic codes: `invalid-yaml`, `bad-home`, `unknown-country`, `unknown-region`,
 //! `unknown-vendor`, `unknown-list`, `unknown-origin`, `unknown-category`, `unknown-product`,
 //! `empty-rule`, `bad-threshold`, `bad-level`, `bad-glob`, `bad-date`, `missing-reason`,
-//! `missing-expiry`, and (found while evaluating) `unused-exception`. Rules may name signers
-//! (`signers:`, [`SignerRule`]) as well as makers.
+//! `missing-expiry`, `unknown-store`, `bad-trust-anchors`, and (found while evaluating)
+//! `unused-exception`. Rules may name signers (`signers:`, [`SignerRule`]) as well as makers,
+//! and trust anchors (`trust-anchors:`) apart from both.
 
 pub mod date;
 pub mod eval;
@@ -66,6 +67,8 @@ pub const CODES: &[(&str, &str)] = &[
     ("bad-date", "An `expires` date is not a real YYYY-MM-DD date."),
     ("missing-reason", "An exception has no `reason`: every waiver must say why it is acceptable."),
     ("missing-expiry", "An exception has no `expires`: every waiver must end."),
+    ("unknown-store", "A `trust-anchors` rule names a store that is none of uefi-pk, uefi-kek, uefi-db, uefi-dbx, uefi-dbt, uefi-mok, uefi-mokx, system, system-distrust, system-disabled, java, windows-root, windows-authroot, windows-disallowed, macos, nss, nss-distrust."),
+    ("bad-trust-anchors", "A rule has `trust-anchors` beside other subject or scope keys: a trust-anchor rule names its own subjects (countries, regions, owners, lists) and stores inside `trust-anchors`."),
     ("unused-exception", "Warning: an exception covered no violation of this check (its glob matches nothing, or what it matched is no longer a violation). Remove it or fix its `match`."),
     ("deny-country", "Violation: the component's vendor is ultimately owned in a denied country (the vendor's own country with `direct: true`)."),
     ("deny-region", "Violation: the ultimate owner's country is in a denied region."),
@@ -76,8 +79,9 @@ pub const CODES: &[(&str, &str)] = &[
     ("deny-product", "Violation: the component is a denied product."),
     ("deny-signer", "Violation: the component was signed by a denied signer (by country or region of the signer's ultimate owner, vendor, owner or entity list), or, with `chain: true`, a denied issuer is in its signing chain."),
     ("deny-threshold", "Violation: reliance on foreign (or the listed origin classes of) components passes a threshold."),
+    ("deny-trust-anchor", "Violation: a trust anchor (a certificate in a UEFI variable, the system CA store, a Java keystore, the Windows ROOT store…) is owned in a denied country or region, by a denied owner or a listed one, or lies in a store the rule names."),
     ("expired-exception", "Violation: a waiver's `expires` date has passed; what it covered fails again until the waiver is renewed or the component replaced."),
-    ("warn-country", "Warning: as deny-country, reported without failing the check (likewise warn-region, warn-vendor, warn-list, warn-origin, warn-category, warn-product, warn-threshold)."),
+    ("warn-country", "Warning: as deny-country, reported without failing the check (likewise warn-region, warn-vendor, warn-list, warn-origin, warn-category, warn-product, warn-threshold, warn-trust-anchor)."),
 ];
 
 /// The explanation of a code (`warn-*` codes share their `deny-*` text).
@@ -165,6 +169,9 @@ pub struct Rule {
     pub signers: Option<SignerRule>,
     /// Why the rule exists.
     pub reason: Option<String>,
+    /// Set for a `trust-anchors` rule: the stores it is limited to (empty: all). Such a rule
+    /// applies to `certificate` components only, and only such rules apply to them.
+    pub trust: Option<Vec<Cited<String>>>,
 }
 
 /// Countries, regions, vendors and lists a rule (or its `signers:`) names.

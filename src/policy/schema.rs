@@ -110,6 +110,38 @@ pub struct RawRule {
     /// Why the rule exists (shown with its violations).
     #[serde(default)]
     pub reason: Option<String>,
+    /// A rule on trust anchors (`certificate` components) instead of components: it names
+    /// its own subjects and stores and is the only kind of rule certificates are checked by.
+    #[serde(default, rename = "trust-anchors")]
+    pub trust_anchors: Option<RawTrustAnchors>,
+}
+
+/// `trust-anchors:` of a deny or warn rule. Subject keys (`countries`, `regions`, `owners`,
+/// `lists`, `origin`) are alternatives; `stores` narrows the rule to those stores. With no subject key,
+/// every anchor of the stores matches.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrustAnchors {
+    /// Countries the anchor is owned in (its vendor's ultimate owner, else the subject's `C=`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Region ids of `rules/regions.yaml`.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Vendor ids owning the anchor (or owning, through `parent`, the vendor that does).
+    #[serde(default)]
+    pub owners: Vec<String>,
+    /// Entity list ids of `rules/lists/`.
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// Origin classes of the anchor relative to home (`foreign`, `unknown`…): from its
+    /// vendor when the rules know it, else from the subject's `C=`.
+    #[serde(default)]
+    pub origin: Vec<String>,
+    /// Stores (`uefi-pk`, `uefi-kek`, `uefi-db`, `uefi-dbx`, `uefi-mok`, `system`, `java`,
+    /// `windows-root`…); empty means every store.
+    #[serde(default)]
+    pub stores: Vec<String>,
 }
 
 /// The signers a rule matches (`deny: {signers: {countries: [US]}}`): the party that signed the

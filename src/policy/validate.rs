@@ -262,14 +262,15 @@ fn origins(
 
 /// Countries, regions, vendors and lists written under `base` (a rule, or its `signers:`).
 #[allow(clippy::too_many_arguments)]
+/// The raw countries, regions, vendors (or owners) and lists of a rule.
+type RawSubjects<'a> = (&'a [String], &'a [String], &'a [String], &'a [String]);
+
 fn subjects(
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
     base: &[Seg<'static>],
-    countries_raw: &[String],
-    regions_raw: &[String],
-    vendors_raw: &[String],
-    lists_raw: &[String],
+    (countries_raw, regions_raw, vendors_raw, lists_raw): RawSubjects<'_>,
+    vendors_key: &'static str,
 ) -> Subjects {
     let at = |key: &'static str| -> Vec<Seg<'static>> {
         let mut p = base.to_vec();
@@ -315,8 +316,8 @@ fn subjects(
     }
     let vendors = vendors_raw
         .iter()
-        .filter(|v| check_vendor(cx, d, &at("vendors"), v))
-        .map(|v| cite("vendors", v))
+        .filter(|v| check_vendor(cx, d, &at(vendors_key), v))
+        .map(|v| cite(vendors_key, v))
         .collect();
     let mut lists = Vec::new();
     for l in lists_raw {
@@ -359,10 +360,8 @@ fn signer_rule(
         cx,
         d,
         &path,
-        &sg.countries,
-        &sg.regions,
-        &sg.vendors,
-        &sg.lists,
+        (&sg.countries, &sg.regions, &sg.vendors, &sg.lists),
+        "vendors",
     );
     let named = sg.countries.len() + sg.regions.len() + sg.vendors.len() + sg.lists.len();
     if named == 0 {
@@ -405,13 +404,44 @@ fn rule(
         p.push(Seg::Key(key));
         p
     };
+    // A `trust-anchors` rule takes its subjects from inside `trust-anchors`.
+    let ta = r.trust_anchors.as_ref();
+    let sub = |key: &'static str| -> Vec<Seg<'static>> {
+        let mut p = base.clone();
+        if ta.is_some() {
+            p.push(Seg::Key("trust-anchors"));
+        }
+        p.push(Seg::Key(key));
+        p
+    };
+    let (r_countries, r_regions, r_vendors, r_lists, vendors_key) = match ta {
+        Some(t) => (&t.countries, &t.regions, &t.owners, &t.lists, "owners"),
+        None => (&r.countries, &r.regions, &r.vendors, &r.lists, "vendors"),
+    };
     let cite = |key: &'static str, v: &str| Cited {
         value: v.to_owned(),
         pos: cx.pos(&at(key), Some(v)),
     };
-    let subjects = subjects(cx, d, &base, &r.countries, &r.regions, &r.vendors, &r.lists);
+    let subject_cite = |key: &'static str, v: &str| Cited {
+        value: v.to_owned(),
+        pos: cx.pos(&sub(key), Some(v)),
+    };
+    let mut subject_base = base.clone();
+    if ta.is_some() {
+        subject_base.push(Seg::Key("trust-anchors"));
+    }
+    let subjects = subjects(
+        cx,
+        d,
+        &subject_base,
+        (r_countries, r_regions, r_vendors, r_lists),
+        vendors_key,
+    );
     let signers = r.signers.as_ref().map(|sg| signer_rule(cx, d, &base, sg));
-    let origin = origins(cx, d, &at("origin"), &r.origin);
+    let origin = match ta {
+        Some(t) => origins(cx, d, &sub("origin"), &t.origin),
+        None => origins(cx, d, &at("origin"), &r.origin),
+    };
     let mut categories = Vec::new();
     for c in &r.categories {
         if known_category(cx.db, c) {
@@ -440,6 +470,27 @@ fn rule(
             );
         }
     }
+    let trust = ta.map(|t| {
+        let mut stores = Vec::new();
+        for st in &t.stores {
+            if crate::collectors::trust::Store::parse(st).is_some() {
+                stores.push(subject_cite("stores", st));
+            } else {
+                let known: Vec<&str> = crate::collectors::trust::Store::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                cx.err(
+                    d,
+                    &sub("stores"),
+                    Some(st),
+                    "unknown-store",
+                    format!("`{st}` is not a trust store (known: {})", known.join(", ")),
+                );
+            }
+        }
+        stores
+    });
     let rule = Rule {
         level,
         index,
@@ -454,7 +505,21 @@ fn rule(
         direct: r.direct,
         signers,
         reason: r.reason.clone(),
+        trust,
     };
+    if ta.is_some() {
+        let beside = r.countries.len()
+            + r.regions.len()
+            + r.vendors.len()
+            + r.lists.len()
+            + r.origin.len()
+            + r.categories.len()
+            + r.products.len();
+        if beside > 0 {
+            cx.err(d, &base, None, "bad-trust-anchors", format!("this {top} rule has `trust-anchors` beside other keys: name a trust-anchor rule's countries, regions, owners, lists and stores inside `trust-anchors`, and write other rules separately"));
+        }
+        return rule;
+    }
     let named = r.countries.len()
         + r.regions.len()
         + r.vendors.len()

@@ -116,6 +116,8 @@ fn cdx_type(c: &Component) -> &'static str {
         ComponentKind::Application => "application",
         ComponentKind::Firmware => "firmware",
         ComponentKind::Hardware => "device",
+        // `cryptographic-asset` exists only from CycloneDX 1.6; `data` is valid in 1.5 too.
+        ComponentKind::Certificate | ComponentKind::TrustStore => "data",
         ComponentKind::Inventory => {
             let k = c
                 .properties
@@ -151,6 +153,7 @@ fn technique(c: &Component) -> &'static str {
             "binary-analysis"
         }
         ComponentKind::Hardware => "instrumentation",
+        ComponentKind::Certificate | ComponentKind::TrustStore => "manifest-analysis",
         ComponentKind::Inventory => "other",
     }
 }

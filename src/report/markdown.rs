@@ -1,6 +1,7 @@
 //! A Markdown summary for tickets and pull requests: headline numbers, shares by origin,
-//! country and category, the top foreign vendors, and the foreign and unknown components (the
-//! first [`LIST`] of each). Every scanned string is escaped so that a package name cannot open
+//! country and category, trust anchors per store and owner country, the top foreign vendors,
+//! and the foreign and unknown components other than trust anchors (the first [`LIST`] of
+//! each). Every scanned string is escaped so that a package name cannot open
 //! a link, a table cell or HTML in the rendered ticket.
 
 use super::{share, top_vendors};
@@ -147,6 +148,26 @@ pub fn render(r: &Report) -> String {
         }
         o.push('\n');
     }
+    if !s.trust_anchors.is_empty() {
+        let _ = writeln!(
+            o,
+            "## Trust anchors\n\n| store | trust anchors | by owner country |\n| --- | ---: | --- |"
+        );
+        for (store, by) in &s.trust_anchors {
+            let cells: Vec<String> = by
+                .iter()
+                .map(|(k, n)| format!("{} {n}", escape(k)))
+                .collect();
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                escape(store),
+                by.values().sum::<usize>(),
+                cells.join(", ")
+            );
+        }
+        o.push('\n');
+    }
     let top = top_vendors(r, 10);
     if !top.is_empty() {
         let title = if r.scan.home.is_some() {
@@ -176,7 +197,7 @@ pub fn render(r: &Report) -> String {
         let list: Vec<_> = r
             .components
             .iter()
-            .filter(|c| c.origin == Some(origin))
+            .filter(|c| c.origin == Some(origin) && !c.kind.is_trust())
             .collect();
         if list.is_empty() {
             continue;

@@ -101,11 +101,12 @@ pub struct VendorCount {
     pub components: usize,
 }
 
-/// Vendors ranked by components (ties by id). With a home, only foreign components count.
+/// Vendors ranked by components (ties by id). With a home, only foreign components count;
+/// trust anchors never do (they are counted per store in the summary).
 pub fn top_vendors(r: &Report, limit: usize) -> Vec<VendorCount> {
     let foreign_only = r.scan.home.is_some();
     let mut by: BTreeMap<String, VendorCount> = BTreeMap::new();
-    for c in &r.components {
+    for c in r.components.iter().filter(|c| !c.kind.is_trust()) {
         let Some(v) = &c.vendor else { continue };
         if foreign_only && c.origin != Some(Origin::Foreign) {
             continue;

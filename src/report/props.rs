@@ -100,5 +100,7 @@ pub fn kind_str(c: &Component) -> &'static str {
         K::Firmware => "firmware",
         K::Hardware => "hardware",
         K::Inventory => "inventory",
+        K::Certificate => "certificate",
+        K::TrustStore => "trust-store",
     }
 }

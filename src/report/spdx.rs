@@ -128,7 +128,9 @@ fn purpose(c: &Component) -> &'static str {
         ComponentKind::Application => "APPLICATION",
         ComponentKind::Firmware => "FIRMWARE",
         ComponentKind::Hardware => "DEVICE",
-        ComponentKind::Inventory => "OTHER",
+        ComponentKind::Inventory | ComponentKind::Certificate | ComponentKind::TrustStore => {
+            "OTHER"
+        }
     }
 }
 

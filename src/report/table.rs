@@ -1,5 +1,6 @@
-//! Terminal tables (comfy-table): a summary by origin and country, the top vendors (foreign
-//! ones when a home is set), the components, and the errors. Every cell is sanitised again here
+//! Terminal tables (comfy-table): a summary by origin and country, trust anchors by store and
+//! owner country, the top vendors (foreign ones when a home is set), the components, and the
+//! errors. Every cell is sanitised again here
 //! because a report may come from a file another tool wrote.
 
 use super::share;
@@ -18,6 +19,16 @@ fn table(header: &[&str]) -> Table {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.iter().map(|h| Cell::new(*h)));
     t
+}
+
+/// `US 62, JP 12, …`: counts by country, largest first.
+pub fn countries(by: &BTreeMap<String, usize>) -> String {
+    let mut rows: Vec<_> = by.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    rows.iter()
+        .map(|(cc, n)| format!("{} {n}", sanitize(cc)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Render the whole report as tables.
@@ -71,6 +82,17 @@ pub fn render(r: &Report) -> String {
             "\nRoots (the scanned root and the nested roots in it)\n{t}"
         );
     }
+    if !s.trust_anchors.is_empty() {
+        let mut t = table(&["store", "trust anchors", "by owner country"]);
+        for (store, by) in &s.trust_anchors {
+            t.add_row(vec![
+                sanitize(store),
+                by.values().sum::<usize>().to_string(),
+                countries(by),
+            ]);
+        }
+        let _ = writeln!(out, "\nTrust anchors by store and owner country\n{t}");
+    }
     top_vendors(r, &mut out);
     let mut t = table(&[
         "component",
@@ -123,7 +145,7 @@ pub fn render(r: &Report) -> String {
 fn top_vendors(r: &Report, out: &mut String) {
     let foreign_only = r.scan.home.is_some();
     let mut by: BTreeMap<String, (String, String, usize)> = BTreeMap::new();
-    for c in &r.components {
+    for c in r.components.iter().filter(|c| !c.kind.is_trust()) {
         let Some(v) = &c.vendor else { continue };
         if foreign_only && c.origin != Some(Origin::Foreign) {
             continue;
