@@ -12,7 +12,7 @@
 use super::{Backend, Value};
 use crate::model::{Component, ComponentKind, Evidence, EvidenceKind, Origin, Party, ProductRef};
 use crate::policy::date::Date;
-use crate::policy::eval::{evaluate_components, Outcome};
+use crate::policy::eval::{evaluate_with, LazyMatcher, Outcome};
 use crate::policy::Policy;
 use crate::rules::RuleDb;
 use anyhow::{Context as _, Result};
@@ -228,6 +228,7 @@ pub fn check(
 ) -> Result<FleetCheck> {
     let scans = latest_scans(b, as_of, tags)?;
     let names = names(b)?;
+    let matcher = LazyMatcher::new(rules);
     let mut results = Vec::with_capacity(scans.len());
     for chunk in scans.chunks(CHUNK) {
         let marks = vec!["?"; chunk.len()].join(", ");
@@ -243,7 +244,7 @@ pub fn check(
             // In the report's order (by id, bytewise), whatever the engine's collation.
             let mut comps = per.remove(&s.id).unwrap_or_default();
             comps.sort_by(|a, b| a.id.cmp(&b.id));
-            let outcome = evaluate_components(policy, s.home.as_deref(), &comps, rules, today);
+            let outcome = evaluate_with(policy, s.home.as_deref(), &comps, rules, today, &matcher);
             results.push(verdict(s, &outcome));
         }
     }

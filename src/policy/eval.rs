@@ -43,8 +43,29 @@ pub fn evaluate(policy: &Policy, report: &Report, db: &RuleDb, today: Date) -> O
     )
 }
 
-/// Evaluate `policy` on the components of a report made with `home` (the fleet store
-/// evaluates each host's stored components without rebuilding a whole report).
+/// The rules' matcher, compiled on first use only: signing-chain issuers are matched as
+/// signer subjects, and compiling every vendor name costs far more than most evaluations. One
+/// shared by many evaluations (the fleet store's hosts) is compiled once.
+pub struct LazyMatcher<'a> {
+    db: &'a RuleDb,
+    cell: std::cell::OnceCell<Matcher>,
+}
+
+impl<'a> LazyMatcher<'a> {
+    /// Nothing compiled yet.
+    pub fn new(db: &'a RuleDb) -> Self {
+        LazyMatcher {
+            db,
+            cell: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &Matcher {
+        self.cell.get_or_init(|| Matcher::new(self.db))
+    }
+}
+
+/// Evaluate `policy` on the components of a report made with `home`.
 pub fn evaluate_components(
     policy: &Policy,
     home: Option<&str>,
@@ -52,14 +73,25 @@ pub fn evaluate_components(
     db: &RuleDb,
     today: Date,
 ) -> Outcome {
+    evaluate_with(policy, home, components, db, today, &LazyMatcher::new(db))
+}
+
+/// [`evaluate_components`] with a matcher shared across evaluations (the fleet store
+/// evaluates each host's stored components without rebuilding a whole report).
+pub fn evaluate_with(
+    policy: &Policy,
+    home: Option<&str>,
+    components: &[Component],
+    db: &RuleDb,
+    today: Date,
+    matcher: &LazyMatcher<'_>,
+) -> Outcome {
     let report_home = home.and_then(|h| db.home_countries(h).ok());
     let same_home = report_home.as_deref() == Some(policy.home.as_slice());
     let facts: Vec<Facts<'_>> = components
         .iter()
         .map(|c| facts(c, db, &policy.home, same_home))
         .collect();
-    // Issuers of signing chains are named by certificate subjects: match them as signers.
-    let matcher = Matcher::new(db);
     let mut used = vec![false; policy.exceptions.len()];
     let mut violations = Vec::new();
     for f in &facts {
@@ -76,7 +108,7 @@ pub fn evaluate_components(
                 Some(stores) => {
                     match_trust(r, stores, f, db, &policy.home).map(|(k, p, w)| (r, k, p, w))
                 }
-                None => match_rule(r, f, db, &matcher).map(|(k, p, w)| (r, k, p, w)),
+                None => match_rule(r, f, db, matcher).map(|(k, p, w)| (r, k, p, w)),
             })
         else {
             continue;
@@ -326,7 +358,7 @@ fn owner_chain(db: &RuleDb, id: &str) -> Vec<String> {
 
 /// The parties that signed a component, each with how it signed: the signer (`signed by`),
 /// then, with `chain`, the vendors named as `O=` of the certificates of its chain (`issuer`).
-fn signing_parties(c: &Component, chain: bool, m: &Matcher) -> Vec<(String, &'static str)> {
+fn signing_parties(c: &Component, chain: bool, m: &LazyMatcher<'_>) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     if let Some(p) = crate::model::signer_of(c) {
         out.push((p.id.clone(), "signed by"));
@@ -342,7 +374,8 @@ fn signing_parties(c: &Component, chain: bool, m: &Matcher) -> Vec<(String, &'st
                 .split(',')
                 .find_map(|part| part.trim().strip_prefix("O="))
                 .map(str::trim);
-            let Some(hit) = org.and_then(|o| m.evidence(EvidenceKind::SignerSubject, o)) else {
+            let Some(hit) = org.and_then(|o| m.get().evidence(EvidenceKind::SignerSubject, o))
+            else {
                 continue;
             };
             if !out.iter().any(|(v, _)| *v == hit.vendor) {
@@ -358,7 +391,7 @@ fn match_signers(
     sr: &SignerRule,
     f: &Facts<'_>,
     db: &RuleDb,
-    m: &Matcher,
+    m: &LazyMatcher<'_>,
 ) -> Option<(Pos, String)> {
     let vname = |id: &str| {
         db.vendors
@@ -415,7 +448,7 @@ fn match_rule(
     rule: &Rule,
     f: &Facts<'_>,
     db: &RuleDb,
-    m: &Matcher,
+    m: &LazyMatcher<'_>,
 ) -> Option<(&'static str, Pos, String)> {
     let category = f.c.category_id();
     let product = f.c.product.as_ref().map(|p| p.id.as_str());
