@@ -111,11 +111,16 @@ fn latest_scans(
 
 /// A scan's components; party names come from [`names`] (a few hundred rows read once, not
 /// two index look-ups per observation).
-const COMPONENT_SQL: &str = "SELECT o.scan_id, c.ident, c.kind, c.ecosystem, c.name, c.version, \
-    c.purl, o.vendor, NULL, o.vendor_country, o.owner, o.country, o.origin, o.international, \
+const COMPONENT_SQL: &str = "SELECT o.scan_id, o.component_id, NULL, NULL, NULL, NULL, \
+    NULL, o.vendor, NULL, o.vendor_country, o.owner, o.country, o.origin, o.international, \
     o.category, o.product, o.criticality, o.count, o.signer, NULL, o.signer_country, \
-    o.part_of, o.chain, o.properties \
-    FROM observations o JOIN components c ON c.id = o.component_id";
+    o.part_of, o.chain, o.properties FROM observations o";
+
+/// The identity columns of components (`ident, kind, ecosystem, name, version, purl`), put in
+/// place of columns 1–6 of a [`COMPONENT_SQL`] row; read by primary key apart, because a
+/// join lets PostgreSQL scan the whole components table once per chunk.
+const IDENTITY_SQL: &str =
+    "SELECT id, ident, kind, ecosystem, name, version, purl FROM components WHERE id IN";
 
 /// Party names by id.
 fn names(b: &mut dyn Backend) -> Result<HashMap<String, String>> {
@@ -234,11 +239,27 @@ pub fn check(
         let marks = vec!["?"; chunk.len()].join(", ");
         let params: Vec<Value> = chunk.iter().map(|s| Value::Int(s.id)).collect();
         let sql = format!("{COMPONENT_SQL} WHERE o.scan_id IN ({marks})");
+        let mut rows = b.query(&sql, &params)?;
+        let mut ids: Vec<i64> = rows.iter().map(|r| r[1].int()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut identity: HashMap<i64, Vec<Value>> = HashMap::with_capacity(ids.len());
+        for part in ids.chunks(500) {
+            let marks = vec!["?"; part.len()].join(", ");
+            let params: Vec<Value> = part.iter().map(|i| Value::Int(*i)).collect();
+            for r in b.query(&format!("{IDENTITY_SQL} ({marks})"), &params)? {
+                identity.insert(r[0].int(), r);
+            }
+        }
         let mut per: HashMap<i64, Vec<Component>> = HashMap::new();
-        for r in b.query(&sql, &params)? {
+        for r in &mut rows {
+            let id = identity
+                .get(&r[1].int())
+                .context("an observation names a component the store does not have")?;
+            r[1..7].clone_from_slice(&id[1..7]);
             per.entry(r[0].int())
                 .or_default()
-                .push(component(&r, &names)?);
+                .push(component(r, &names)?);
         }
         for s in chunk {
             // In the report's order (by id, bytewise), whatever the engine's collation.
