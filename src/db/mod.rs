@@ -141,7 +141,14 @@ pub trait Backend {
     /// Run statements separated by `;` (no parameters, no result).
     fn execute_batch(&mut self, sql: &str) -> Result<()>;
     /// Run one query with `?` parameters and return every row.
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>>;
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let mut out = Vec::new();
+        self.each_row(sql, params, &mut |r| {
+            out.push(r.to_vec());
+            Ok(())
+        })?;
+        Ok(out)
+    }
     /// Run one query and hand each row to `f` as it arrives, without collecting them (a pass
     /// over a quarter's observations).
     fn each_row(

@@ -55,15 +55,6 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
-        let mut out = Vec::new();
-        self.each_row(sql, params, &mut |r| {
-            out.push(r.to_vec());
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
     fn each_row(
         &mut self,
         sql: &str,

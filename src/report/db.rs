@@ -263,6 +263,25 @@ fn change_json(c: &Change) -> serde_json::Value {
     v
 }
 
+/// One row per vendor, owner or product that appeared or disappeared: change, kind, id and
+/// the hosts on each side (the CSV rows and the HTML table of `db diff`).
+fn change_rows(d: &FleetDiff) -> Vec<Vec<String>> {
+    d.appeared
+        .iter()
+        .map(|c| ("appeared", c))
+        .chain(d.disappeared.iter().map(|c| ("disappeared", c)))
+        .map(|(what, c)| {
+            vec![
+                what.to_owned(),
+                c.kind.to_owned(),
+                c.id.clone(),
+                c.hosts_from.to_string(),
+                c.hosts_to.to_string(),
+            ]
+        })
+        .collect()
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
@@ -295,21 +314,7 @@ pub fn diff(d: &FleetDiff, format: DbFormat) -> String {
                 &format!("sovscan fleet: {} → {}", d.from, d.to),
                 &meta,
                 |o| {
-                    let changes: Vec<Vec<String>> = d
-                        .appeared
-                        .iter()
-                        .map(|c| ("appeared", c))
-                        .chain(d.disappeared.iter().map(|c| ("disappeared", c)))
-                        .map(|(what, c)| {
-                            vec![
-                                what.to_owned(),
-                                c.kind.to_owned(),
-                                c.id.clone(),
-                                c.hosts_from.to_string(),
-                                c.hosts_to.to_string(),
-                            ]
-                        })
-                        .collect();
+                    let changes = change_rows(d);
                     let hosts: Vec<Vec<String>> = d
                         .hosts
                         .iter()
@@ -350,24 +355,8 @@ pub fn diff(d: &FleetDiff, format: DbFormat) -> String {
             )
         }
         DbFormat::Csv => {
-            let rows = d
-                .appeared
-                .iter()
-                .map(|c| ("appeared", c))
-                .chain(d.disappeared.iter().map(|c| ("disappeared", c)))
-                .map(|(what, c)| {
-                    vec![
-                        what.to_owned(),
-                        c.kind.to_owned(),
-                        c.id.clone(),
-                        c.hosts_from.to_string(),
-                        c.hosts_to.to_string(),
-                    ]
-                });
-            csv_of(
-                &["change", "kind", "id", &d.from, &d.to],
-                rows.collect::<Vec<_>>().into_iter(),
-            )
+            let rows = change_rows(d);
+            csv_of(&["change", "kind", "id", &d.from, &d.to], rows.into_iter())
         }
         DbFormat::Table => {
             let mut out = String::new();
