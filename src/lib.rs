@@ -19,6 +19,8 @@ pub mod diag;
 pub mod diff;
 pub mod error;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 pub mod input;
 pub mod merge;

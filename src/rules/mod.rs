@@ -176,11 +176,22 @@ pub fn load(extra: &[PathBuf]) -> crate::Result<(RuleDb, Diagnostics)> {
         }
         files.extend(dir_files(d)?);
     }
+    Ok(parse_and_validate_from(files, builtin))
+}
+
+/// Parse and validate rule files alone (no built-in database): what `load` does after reading
+/// them. For the rules fuzz target.
+pub fn parse_and_validate(files: Vec<RuleFile>) -> (RuleDb, Diagnostics) {
+    parse_and_validate_from(files, 0)
+}
+
+/// Parse `files`, of which the first `builtin` are the built-in ones, and validate the result.
+fn parse_and_validate_from(files: Vec<RuleFile>, builtin: usize) -> (RuleDb, Diagnostics) {
     let mut diags = Diagnostics::default();
     let mut db = parse_files(&files, builtin, &mut diags);
     db.files = files;
     validate::validate(&db, &mut diags);
-    Ok((db, diags))
+    (db, diags)
 }
 
 /// Load and refuse a database with errors (for scanning commands).

@@ -319,7 +319,8 @@ impl<'p> Walker<'p> {
         }
     }
 
-    fn squashfs(&mut self, b: &[u8], depth: usize, at: &str) -> Option<usize> {
+    /// Parse a squashfs filesystem at the start of `b` and walk its files; the bytes used.
+    pub fn squashfs(&mut self, b: &[u8], depth: usize, at: &str) -> Option<usize> {
         match archive::squashfs(b)? {
             Ok(sb) => {
                 self.format("squashfs");
@@ -415,7 +416,8 @@ impl<'p> Walker<'p> {
         }
     }
 
-    fn cpio(&mut self, b: &[u8], depth: usize, at: &str) -> Option<usize> {
+    /// Parse a cpio archive at the start of `b` and walk its files; the bytes used.
+    pub fn cpio(&mut self, b: &[u8], depth: usize, at: &str) -> Option<usize> {
         let room = MAX_ENTRIES.saturating_sub(self.entries);
         let (entries, used, err) = archive::cpio(b, room);
         if entries.is_empty() && err.is_some() {
