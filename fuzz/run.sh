@@ -15,7 +15,8 @@
 # Why libFuzzer through cargo-fuzz on stable: the machines have only the stable toolchain.
 # cargo-fuzz's instrumentation is ordinary `-C passes=sancov-module` LLVM flags and, with
 # `-s none` (no sanitizer: the crate forbids `unsafe`), it needs no nightly feature; its one
-# `-Z` use is switched on by RUSTC_BOOTSTRAP=1. fuzz/Cargo.toml turns overflow checks and debug
+# `-Z` use is switched on by RUSTC_BOOTSTRAP=1. `-O` keeps cargo-fuzz from adding debug assertions
+# to every crate; fuzz/Cargo.toml turns overflow checks and debug
 # assertions on in sovscan's own code, so an arithmetic overflow there is a finding, not a
 # silent wrap, and builds third-party crates as the shipped binary has them.
 set -euo pipefail
@@ -34,7 +35,7 @@ export RUSTC_BOOTSTRAP=1
 all=$(sed -n 's/^name = "\([a-z]*\)"$/\1/p' Cargo.toml | grep -v sovscan-fuzz)
 targets=${*:-$all}
 [ -d seeds ] || ./seed.sh >/dev/null
-cargo fuzz build -s none >/dev/null 2>&1 || cargo fuzz build -s none
+cargo fuzz build -O -s none >/dev/null 2>&1 || cargo fuzz build -O -s none
 bin=target/x86_64-unknown-linux-gnu/release
 max_len() {
   case $1 in

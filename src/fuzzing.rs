@@ -24,28 +24,116 @@ pub struct Target {
 
 /// Every target, by name.
 pub static TARGETS: &[Target] = &[
-    Target { name: "elf", what: "ELF headers, notes, dynamic section, sections", run: elf },
-    Target { name: "pe", what: "PE headers, version resource, Authenticode", run: pe },
-    Target { name: "macho", what: "Mach-O and fat load commands, code signature", run: macho },
-    Target { name: "gobuildinfo", what: "Go build info and cargo-auditable data", run: gobuildinfo },
-    Target { name: "rpm", what: "rpm databases (BDB hash, ndb, SQLite) and headers", run: rpm },
-    Target { name: "dpkg", what: "dpkg status and DEP-5 copyright files", run: dpkg },
-    Target { name: "apk", what: "apk installed database", run: apk },
-    Target { name: "regf", what: "Windows registry hives (uninstall keys)", run: regf },
-    Target { name: "squashfs", what: "squashfs superblock, directories, inodes, fragments", run: squashfs },
-    Target { name: "uefi", what: "UEFI firmware volumes, FFS files, sections, capsules, flash descriptors", run: uefi },
-    Target { name: "fdt", what: "flattened device trees", run: fdt },
-    Target { name: "uimage", what: "legacy uImage and FIT images", run: uimage },
-    Target { name: "cpio", what: "cpio (newc/crc) archives", run: cpio },
-    Target { name: "firmware", what: "whole firmware images: every signature, nested payloads", run: firmware },
-    Target { name: "blob", what: "Linux firmware blob formats and boot-ROM loaders", run: blob },
-    Target { name: "plist", what: "Info.plist and installer receipts (XML and binary)", run: plist },
-    Target { name: "locks", what: "package-lock.json, yarn.lock, pnpm-lock.yaml", run: locks },
-    Target { name: "gomod", what: "go.mod and go.sum", run: gomod },
-    Target { name: "trust", what: "EFI signature lists, PEM bundles, X.509, keystores", run: trust },
-    Target { name: "input", what: "CycloneDX and SPDX SBOMs, CSV/TSV inventories", run: input },
-    Target { name: "rules", what: "rule database YAML (every file kind)", run: rules },
-    Target { name: "policy", what: "policy YAML", run: policy },
+    Target {
+        name: "elf",
+        what: "ELF headers, notes, dynamic section, sections",
+        run: elf,
+    },
+    Target {
+        name: "pe",
+        what: "PE headers, version resource, Authenticode",
+        run: pe,
+    },
+    Target {
+        name: "macho",
+        what: "Mach-O and fat load commands, code signature",
+        run: macho,
+    },
+    Target {
+        name: "gobuildinfo",
+        what: "Go build info and cargo-auditable data",
+        run: gobuildinfo,
+    },
+    Target {
+        name: "rpm",
+        what: "rpm databases (BDB hash, ndb, SQLite) and headers",
+        run: rpm,
+    },
+    Target {
+        name: "dpkg",
+        what: "dpkg status and DEP-5 copyright files",
+        run: dpkg,
+    },
+    Target {
+        name: "apk",
+        what: "apk installed database",
+        run: apk,
+    },
+    Target {
+        name: "regf",
+        what: "Windows registry hives (uninstall keys)",
+        run: regf,
+    },
+    Target {
+        name: "squashfs",
+        what: "squashfs superblock, directories, inodes, fragments",
+        run: squashfs,
+    },
+    Target {
+        name: "uefi",
+        what: "UEFI firmware volumes, FFS files, sections, capsules, flash descriptors",
+        run: uefi,
+    },
+    Target {
+        name: "fdt",
+        what: "flattened device trees",
+        run: fdt,
+    },
+    Target {
+        name: "uimage",
+        what: "legacy uImage and FIT images",
+        run: uimage,
+    },
+    Target {
+        name: "cpio",
+        what: "cpio (newc/crc) archives",
+        run: cpio,
+    },
+    Target {
+        name: "firmware",
+        what: "whole firmware images: every signature, nested payloads",
+        run: firmware,
+    },
+    Target {
+        name: "blob",
+        what: "Linux firmware blob formats and boot-ROM loaders",
+        run: blob,
+    },
+    Target {
+        name: "plist",
+        what: "Info.plist and installer receipts (XML and binary)",
+        run: plist,
+    },
+    Target {
+        name: "locks",
+        what: "package-lock.json, yarn.lock, pnpm-lock.yaml",
+        run: locks,
+    },
+    Target {
+        name: "gomod",
+        what: "go.mod and go.sum",
+        run: gomod,
+    },
+    Target {
+        name: "trust",
+        what: "EFI signature lists, PEM bundles, X.509, keystores",
+        run: trust,
+    },
+    Target {
+        name: "input",
+        what: "CycloneDX and SPDX SBOMs, CSV/TSV inventories",
+        run: input,
+    },
+    Target {
+        name: "rules",
+        what: "rule database YAML (every file kind)",
+        run: rules,
+    },
+    Target {
+        name: "policy",
+        what: "policy YAML",
+        run: policy,
+    },
 ];
 
 /// Run target `name` on `data`; false when no target has that name.
@@ -120,7 +208,11 @@ fn apk(data: &[u8]) {
 }
 
 fn regf(data: &[u8]) {
-    let _ = collectors::windows::parse(data, "/Windows/System32/config/SOFTWARE", collectors::windows::Scope::Machine);
+    let _ = collectors::windows::parse(
+        data,
+        "/Windows/System32/config/SOFTWARE",
+        collectors::windows::Scope::Machine,
+    );
 }
 
 /// The walker's findings turned into components, as the firmware collector does.
@@ -238,7 +330,12 @@ fn trust(data: &[u8]) {
         _ => {
             let mut anchors = t::Anchors::default();
             let mut errors = Vec::new();
-            castore::windows(rest, "/Windows/System32/config/SOFTWARE", &mut anchors, &mut errors);
+            castore::windows(
+                rest,
+                "/Windows/System32/config/SOFTWARE",
+                &mut anchors,
+                &mut errors,
+            );
             let _ = t::decode(rest);
         }
     }

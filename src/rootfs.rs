@@ -24,8 +24,15 @@ use std::sync::Arc;
 /// Symlinks followed in one resolution before it is called a loop (Linux uses 40).
 pub const MAX_SYMLINK_HOPS: usize = 40;
 
-/// Files above this size are memory-mapped rather than read.
+/// Files at least this big are read into an anonymous memory map (ELF files sparsely: see
+/// [`load`]) rather than into a heap buffer. No file is ever memory-mapped: a mapped file that
+/// another process truncates kills the reader with SIGBUS.
 pub const MMAP_THRESHOLD: u64 = 1 << 20;
+
+/// How much of a large file is read before its format decides what else is read.
+const SPARSE_HEAD: usize = 64 * 1024;
+/// Rounds of [`crate::collectors::elfread::wanted`] (each discovers what the last read holds).
+const SPARSE_ROUNDS: usize = 4;
 
 /// Why a path could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -58,12 +65,13 @@ impl std::fmt::Debug for RootFs {
     }
 }
 
-/// File contents: read into memory when small, memory-mapped when large, shared when the file
-/// lives in an image's tree.
+/// File contents: read into a buffer when small, into an anonymous map when large, shared when
+/// the file lives in an image's tree.
 pub enum Bytes {
     /// Read into a buffer.
     Owned(Vec<u8>),
-    /// Memory-mapped.
+    /// Read into an anonymous, read-only map the length of the file (pages never written take
+    /// no memory, so a sparsely read ELF file costs only what was read).
     Mapped(memmap2::Mmap),
     /// Held by an in-memory tree.
     Shared(Arc<[u8]>),
@@ -79,6 +87,10 @@ impl std::ops::Deref for Bytes {
         }
     }
 }
+
+/// A seekable byte stream ([`Opened::seekable`]).
+pub trait ReadSeek: Read + io::Seek + Send {}
+impl<T: Read + io::Seek + Send> ReadSeek for T {}
 
 /// What a path is, without following a final link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +161,16 @@ impl Opened {
         match self {
             Opened::Disk(f, md) => load(&f, &md),
             Opened::Memory(m) => Ok(Bytes::Shared(Arc::clone(whole(&m)?))),
+        }
+    }
+
+    /// The file as a seekable stream, for formats read by their index (zip archives): only
+    /// what the reader seeks to is read, and a file truncated under it gives a read error,
+    /// never a signal.
+    pub fn seekable(self) -> io::Result<Box<dyn ReadSeek>> {
+        match self {
+            Opened::Disk(f, _) => Ok(Box::new(io::BufReader::with_capacity(64 * 1024, f))),
+            Opened::Memory(m) => Ok(Box::new(io::Cursor::new(Arc::clone(whole(&m)?)))),
         }
     }
 
@@ -478,12 +500,13 @@ pub fn read_file_capped(f: File, md: &Metadata, cap: u64) -> io::Result<Vec<u8>>
         )));
     }
     let mut buf = Vec::with_capacity(md.len() as usize);
-    f.take(cap + 1).read_to_end(&mut buf)?;
+    (&f).take(cap + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > cap {
         return Err(io::Error::other(format!(
             "file grew past the {cap} byte limit"
         )));
     }
+    unchanged(&f, md)?;
     Ok(buf)
 }
 
@@ -494,20 +517,85 @@ pub fn read_head(f: &mut File, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Whole-file bytes: read when small, memory-mapped when large.
-#[allow(unsafe_code)]
+/// Whole-file bytes, read (never memory-mapped), with the file checked for change afterwards.
+///
+/// A file under [`MMAP_THRESHOLD`] is read into a buffer. A larger one is read into an
+/// anonymous map of its length: whole, unless it is an ELF file, of which only the ranges the
+/// ELF-reading collectors look at are read ([`crate::collectors::elfread::wanted`]: header
+/// tables, dynamic section and strings, notes, `.comment`, `.go.buildinfo`, `.dep-v0`); the
+/// rest stays zero and takes no memory. A file that ends early, or whose size or modification
+/// time differ after the read from what `fstat` said at open, is an error "changed during the
+/// scan" rather than a report built from half a file.
 pub fn load(f: &File, md: &Metadata) -> io::Result<Bytes> {
-    if md.len() < MMAP_THRESHOLD {
-        let mut buf = Vec::with_capacity(md.len() as usize);
-        f.take(MMAP_THRESHOLD).read_to_end(&mut buf)?;
-        return Ok(Bytes::Owned(buf));
+    let n = usize::try_from(md.len()).map_err(|_| io::Error::other("file too large"))?;
+    let bytes = if md.len() < MMAP_THRESHOLD {
+        let mut buf = vec![0u8; n];
+        read_exact_at(f, &mut buf, 0)?;
+        Bytes::Owned(buf)
+    } else {
+        let mut m = memmap2::MmapMut::map_anon(n)?;
+        let head = n.min(SPARSE_HEAD);
+        read_exact_at(f, &mut m[..head], 0)?;
+        if m.starts_with(b"\x7fELF") {
+            let mut done: Vec<(usize, usize)> = vec![(0, head)];
+            for _ in 0..SPARSE_ROUNDS {
+                let mut new = false;
+                for (off, len) in crate::collectors::elfread::wanted(&m) {
+                    let Ok(off) = usize::try_from(off) else {
+                        continue;
+                    };
+                    let end = off
+                        .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                        .min(n);
+                    if off >= end || done.iter().any(|&(a, z)| a <= off && end <= z) {
+                        continue;
+                    }
+                    read_exact_at(f, &mut m[off..end], off as u64)?;
+                    done.push((off, end));
+                    new = true;
+                }
+                if !new {
+                    break;
+                }
+            }
+        } else {
+            read_exact_at(f, &mut m[head..], head as u64)?;
+        }
+        Bytes::Mapped(m.make_read_only()?)
+    };
+    unchanged(f, md)?;
+    Ok(bytes)
+}
+
+/// Fill `buf` from offset `at`; a file that ends first has changed under the scan.
+fn read_exact_at(f: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    f.read_exact_at(buf, at).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::other("changed during the scan: the file ended before its size (truncated while it was read)")
+        } else {
+            e
+        }
+    })
+}
+
+/// An error when the open file's size or modification time is no longer what `md` says.
+pub fn unchanged(f: &File, md: &Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = f.metadata()?;
+    if now.len() != md.len() {
+        return Err(io::Error::other(format!(
+            "changed during the scan: size went from {} to {} bytes while it was read",
+            md.len(),
+            now.len()
+        )));
     }
-    // SAFETY: the map is read-only and private. If another process truncates the file while it
-    // is mapped, reads past the new end raise SIGBUS; sovscan scans systems at rest (images,
-    // snapshots, hosts) and accepts that risk as every mmap-based scanner does, for the large
-    // saving in memory and copies on big binaries.
-    let m = unsafe { memmap2::MmapOptions::new().map(f)? };
-    Ok(Bytes::Mapped(m))
+    if (now.mtime(), now.mtime_nsec()) != (md.mtime(), md.mtime_nsec()) {
+        return Err(io::Error::other(
+            "changed during the scan: modified while it was read",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,17 +1,19 @@
-//! ELF executables and shared objects that no package owns (goblin).
+//! ELF executables and shared objects that no package owns.
 //!
 //! Each becomes a `binary` component named after its `SONAME` (or file name), with descriptive
 //! evidence: SONAME, `DT_NEEDED`, GNU build-id, `.comment` compiler strings, the program
 //! interpreter, and the systemd `.note.package` JSON (<https://systemd.io/ELF_PACKAGE_METADATA/>)
 //! whose `name`/`version` name the component when present.
 //!
-//! Files over [`crate::rootfs::MMAP_THRESHOLD`] are memory-mapped. Only headers, the dynamic
-//! section, notes and `.comment` are read; symbol tables are not walked. Malformed or truncated
-//! files become a report error.
+//! The file is read by the bounded reader [`super::elfread`]: only headers, the dynamic
+//! section and its strings, notes and `.comment` are looked at (and, for a large file, only
+//! those are read from disk); symbol tables are never walked. Malformed or truncated files
+//! become a report error.
 
+use super::elfread::{ElfFile, ET_DYN, ET_EXEC};
 use super::{Candidate, Collected, Collector, Context};
 use crate::model::{Component, ComponentKind, EvidenceKind};
-use goblin::elf::{header, Elf as GElf};
+use goblin::elf::header;
 
 /// Largest ELF parsed (bigger files are reported and skipped).
 /// Most ELF notes read per file (a real file has a handful).
@@ -69,13 +71,15 @@ impl Collector for Elf {
 /// Parse one ELF image into a component. `path` is its system path. Relocatable objects and
 /// core dumps are not software anyone runs: they give `None`.
 pub fn parse(bytes: &[u8], path: &str) -> Result<Option<Component>, String> {
-    let elf = GElf::parse(bytes).map_err(|e| e.to_string())?;
-    if !matches!(elf.header.e_type, header::ET_EXEC | header::ET_DYN) {
+    let elf = ElfFile::parse(bytes)?;
+    if !matches!(elf.kind, ET_EXEC | ET_DYN) {
         return Ok(None);
     }
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let note = package_note(&elf, bytes);
-    let soname = elf.soname.map(str::to_owned);
+    let (soname, needed) = elf.dynamic_names(bytes);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let soname = soname.map(text);
     let (name, version) = match &note {
         Some(n) if n.name.is_some() => (n.name.clone().unwrap_or_default(), n.version.clone()),
         _ => (soname.clone().unwrap_or_else(|| file_name.to_owned()), None),
@@ -93,11 +97,11 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Option<Component>, String> {
     if let Some(s) = &soname {
         comp.add_evidence(EvidenceKind::Soname, s, path);
     }
-    for n in elf.libraries.iter().take(64) {
-        comp.add_evidence(EvidenceKind::Needed, n, path);
+    for n in needed.into_iter().take(64) {
+        comp.add_evidence(EvidenceKind::Needed, text(n), path);
     }
-    if let Some(i) = elf.interpreter {
-        comp.add_evidence(EvidenceKind::Interpreter, i, path);
+    if let Some(i) = elf.interpreter(bytes) {
+        comp.add_evidence(EvidenceKind::Interpreter, text(i), path);
     }
     if let Some(id) = build_id(&elf, bytes) {
         comp.add_evidence(EvidenceKind::BuildId, &id, path);
@@ -106,8 +110,8 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Option<Component>, String> {
     for c in comments(&elf, bytes) {
         comp.add_evidence(EvidenceKind::Compiler, c, path);
     }
-    comp.set_property("elf-type", header::et_to_str(elf.header.e_type));
-    comp.set_property("machine", header::machine_to_str(elf.header.e_machine));
+    comp.set_property("elf-type", header::et_to_str(elf.kind));
+    comp.set_property("machine", header::machine_to_str(elf.machine));
     if let Some(n) = note {
         comp.add_evidence(EvidenceKind::PackageNote, &n.raw, path);
         if let (Some(t), Some(name)) = (&n.kind, &n.name) {
@@ -120,34 +124,22 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Option<Component>, String> {
     Ok(Some(comp))
 }
 
-fn build_id(elf: &GElf<'_>, bytes: &[u8]) -> Option<String> {
-    let notes = elf.iter_note_headers(bytes)?;
-    // goblin's note iterator yields the same error forever on a malformed note: stop at the
-    // first error, and after MAX_NOTES notes.
-    for n in notes.take(MAX_NOTES) {
-        let Ok(n) = n else { break };
-        if n.n_type == goblin::elf::note::NT_GNU_BUILD_ID && n.name == "GNU" {
-            return Some(n.desc.iter().map(|b| format!("{b:02x}")).collect());
-        }
-    }
-    None
+fn build_id(elf: &ElfFile, bytes: &[u8]) -> Option<String> {
+    elf.notes(bytes)
+        .into_iter()
+        .take(MAX_NOTES)
+        .find(|n| n.kind == goblin::elf::note::NT_GNU_BUILD_ID && n.name == b"GNU")
+        .map(|n| n.desc.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn comments(elf: &GElf<'_>, bytes: &[u8]) -> Vec<String> {
-    let Some(sh) = elf
-        .section_headers
-        .iter()
-        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".comment"))
+fn comments(elf: &ElfFile, bytes: &[u8]) -> Vec<String> {
+    let Some(data) = elf
+        .section(bytes, ".comment")
+        .and_then(|s| elf.section_bytes(bytes, &s))
     else {
         return Vec::new();
     };
-    let start = sh.sh_offset as usize;
-    let Some(data) = start
-        .checked_add(sh.sh_size as usize)
-        .and_then(|end| bytes.get(start..end.min(start + 64 * 1024)))
-    else {
-        return Vec::new();
-    };
+    let data = &data[..data.len().min(64 * 1024)];
     let mut v: Vec<String> = data
         .split(|b| *b == 0)
         .filter(|s| !s.is_empty())
@@ -171,12 +163,14 @@ struct PackageNote {
 }
 
 /// `.note.package`: owner "FDO", type 0xcafe1a7e, JSON payload.
-fn package_note(elf: &GElf<'_>, bytes: &[u8]) -> Option<PackageNote> {
+fn package_note(elf: &ElfFile, bytes: &[u8]) -> Option<PackageNote> {
     const NT_FDO_PACKAGING_METADATA: u32 = 0xcafe_1a7e;
-    let iter = elf.iter_note_sections(bytes, Some(".note.package"))?;
-    for n in iter.take(MAX_NOTES) {
-        let Ok(n) = n else { break };
-        if n.n_type != NT_FDO_PACKAGING_METADATA || n.name != "FDO" {
+    for n in elf
+        .section_notes(bytes, ".note.package")
+        .into_iter()
+        .take(MAX_NOTES)
+    {
+        if n.kind != NT_FDO_PACKAGING_METADATA || n.name != b"FDO" {
             continue;
         }
         let text = String::from_utf8_lossy(n.desc)

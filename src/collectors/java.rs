@@ -54,27 +54,38 @@ impl Collector for Java {
         true
     }
     fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
-        let bytes = match c.load("archive", MAX_ARCHIVE) {
-            Ok(b) => b,
-            Err(e) => return e,
+        if c.size > MAX_ARCHIVE {
+            return Collected::error(
+                c.path,
+                format!(
+                    "archive of {} bytes is over the {MAX_ARCHIVE} byte limit",
+                    c.size
+                ),
+            );
+        }
+        // Read through the zip index: the central directory and the entries looked at, not
+        // the whole archive (a fat jar is tens of megabytes).
+        let reader = match c.open().and_then(crate::rootfs::Opened::seekable) {
+            Ok(r) => r,
+            Err(e) => return Collected::error(c.path, format!("cannot read archive: {e}")),
         };
         let mut out = Collected::default();
         let mut budget = MAX_TOTAL;
-        archive(&bytes, c.path, 0, &mut budget, &mut out);
+        archive(reader, c.path, 0, &mut budget, &mut out);
         out
     }
 }
 
 /// Read one archive (and, recursively, the archives inside it); returns the ids of its own
 /// components.
-fn archive(
-    bytes: &[u8],
+fn archive<R: Read + std::io::Seek>(
+    reader: R,
     at: &str,
     depth: usize,
     budget: &mut u64,
     out: &mut Collected,
 ) -> Vec<String> {
-    let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
+    let mut zip = match zip::ZipArchive::new(reader) {
         Ok(z) => z,
         Err(e) => {
             out.errors.push(ScanError::new(
@@ -195,7 +206,7 @@ fn archive(
     }
     for (name, buf) in nested {
         let inner_at = format!("{at}!/{name}");
-        let inner = archive(&buf, &inner_at, depth + 1, budget, out);
+        let inner = archive(Cursor::new(&buf[..]), &inner_at, depth + 1, budget, out);
         for from in &ids {
             for to in &inner {
                 out.relationships.push(Relationship {

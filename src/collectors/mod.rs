@@ -25,6 +25,7 @@ pub mod composer;
 pub mod dotnet;
 pub mod dpkg;
 pub mod elf;
+pub mod elfread;
 pub mod firmware;
 pub mod frame;
 pub mod gem;
