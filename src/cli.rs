@@ -901,10 +901,9 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let opts = RenderOptions {
         cyclonedx_version: args.cyclonedx_version,
     };
-    emit(
-        &report::render_with(&report, args.format, &opts),
-        args.output.as_deref(),
-    )?;
+    emit_with(args.output.as_deref(), |w| {
+        report::write_with(&report, args.format, &opts, w)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1004,18 +1003,28 @@ pub fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
     emit_bytes(text.as_bytes(), output)
 }
 
-/// Write bytes (an XLSX workbook) to `-o FILE` or standard output.
-pub fn emit_bytes(bytes: &[u8], output: Option<&std::path::Path>) -> Result<()> {
+/// Write what `write` produces to `-o FILE` (atomically) or to standard output (buffered; a
+/// closed pipe ends it quietly).
+pub fn emit_with(
+    output: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     match output {
-        Some(p) => crate::output::write_atomic(p, |w| w.write_all(bytes)),
+        Some(p) => crate::output::write_atomic(p, write),
         None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|_| out.flush()) {
+            let stdout = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+            match write(&mut out).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.context("writing to standard output"),
             }
         }
     }
+}
+
+/// Write bytes (an XLSX workbook) to `-o FILE` or standard output.
+pub fn emit_bytes(bytes: &[u8], output: Option<&std::path::Path>) -> Result<()> {
+    emit_with(output, |w| w.write_all(bytes))
 }
 
 #[cfg(test)]

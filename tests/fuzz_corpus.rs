@@ -13,7 +13,11 @@ const WATCHDOG: Duration = Duration::from_secs(120);
 
 fn inputs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect(),
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect(),
         Err(_) => Vec::new(),
     };
     v.sort();
@@ -64,7 +68,11 @@ fn every_corpus_input_and_past_finding_runs_to_completion() {
         counted.push(format!("{} {}+{}", t.name, corpus.len(), regressions.len()));
     }
     eprintln!("replayed: {}", counted.join(", "));
-    assert!(failures.is_empty(), "fuzz inputs failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fuzz inputs failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -79,7 +87,11 @@ fn every_fuzz_target_has_its_libfuzzer_entry() {
             "{} does not call its entry",
             t.name
         );
-        assert!(manifest.contains(&format!("name = \"{}\"", t.name)), "{} not in fuzz/Cargo.toml", t.name);
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", t.name)),
+            "{} not in fuzz/Cargo.toml",
+            t.name
+        );
     }
     assert!(!sovscan::fuzzing::run("no-such-target", b""));
 }

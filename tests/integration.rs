@@ -9,6 +9,7 @@ mod db;
 mod deploy;
 mod diff;
 mod firmware;
+mod fuzz_corpus;
 mod golang;
 mod hardware;
 mod hostile;

@@ -11,31 +11,78 @@
 //! always gives the same bytes. This module does not read CycloneDX: `crate::input` does.
 
 use super::props::facts;
+use super::stream::{JsonStream, V5Hasher};
 use super::CycloneDxVersion;
 use crate::model::{Component, ComponentKind, Party, RelationshipKind, Report};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::io::Write;
 
 /// The namespace of sovscan's name-based UUIDs (a fixed value chosen once; never change it).
 const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1b_2d1c_95a4_5d7e_8a3e_2b5f_0c9d_4e11);
 
 /// Render a report as a CycloneDX JSON document.
 pub fn render(r: &Report, version: CycloneDxVersion) -> String {
-    let mut bom = document(r, version);
-    let bytes = serde_json::to_vec(&bom).unwrap_or_default();
-    let serial = uuid::Uuid::new_v5(&NAMESPACE, &bytes);
-    if let Value::Object(m) = &mut bom {
-        m.insert(
-            "serialNumber".into(),
-            Value::String(format!("urn:uuid:{serial}")),
-        );
-    }
-    let mut s = serde_json::to_string_pretty(&bom).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write(r, version, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn document(r: &Report, version: CycloneDxVersion) -> Value {
+/// Write a report as a CycloneDX JSON document, one component at a time: a first pass over the
+/// components hashes the compact document for the serial number, the second writes it.
+pub fn write(r: &Report, version: CycloneDxVersion, w: &mut dyn Write) -> std::io::Result<()> {
+    let dependencies = dependencies(r);
+    let mut h = V5Hasher::new(&NAMESPACE);
+    document(
+        r,
+        version,
+        &dependencies,
+        None,
+        &mut JsonStream::new(&mut h, false),
+    )?;
+    let serial = format!("urn:uuid:{}", h.uuid());
+    document(
+        r,
+        version,
+        &dependencies,
+        Some(&serial),
+        &mut JsonStream::new(w, true),
+    )?;
+    w.write_all(b"\n")
+}
+
+/// `depends-on` relationships between listed components, by component, sorted.
+fn dependencies(r: &Report) -> Vec<Value> {
+    let mut deps: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for c in &r.components {
+        deps.entry(c.id.as_str()).or_default();
+    }
+    for rel in &r.relationships {
+        if rel.kind == RelationshipKind::DependsOn && deps.contains_key(rel.to.as_str()) {
+            if let Some(d) = deps.get_mut(rel.from.as_str()) {
+                d.push(rel.to.as_str());
+            }
+        }
+    }
+    deps.into_iter()
+        .filter(|(_, to)| !to.is_empty())
+        .map(|(from, mut to)| {
+            to.sort_unstable();
+            to.dedup();
+            json!({"ref": from, "dependsOn": to})
+        })
+        .collect()
+}
+
+/// The document, its members in serde_json's (sorted) key order.
+fn document(
+    r: &Report,
+    version: CycloneDxVersion,
+    dependencies: &[Value],
+    serial: Option<&str>,
+    s: &mut JsonStream<'_>,
+) -> std::io::Result<()> {
     let spec = match version {
         CycloneDxVersion::V1_5 => "1.5",
         CycloneDxVersion::V1_6 => "1.6",
@@ -52,33 +99,24 @@ fn document(r: &Report, version: CycloneDxVersion) -> Value {
     for root in &r.scan.roots {
         meta_props.push(prop("sovscan:root", root));
     }
-    let components: Vec<Value> = r.components.iter().map(|c| component(c, version)).collect();
-    let mut deps: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    s.begin_object()?;
+    s.field(
+        "$schema",
+        &format!("http://cyclonedx.org/schema/bom-{spec}.schema.json"),
+    )?;
+    s.field("bomFormat", &"CycloneDX")?;
+    s.key("components")?;
+    s.begin_array()?;
     for c in &r.components {
-        deps.entry(c.id.as_str()).or_default();
+        s.value(&component(c, version))?;
     }
-    for rel in &r.relationships {
-        if rel.kind == RelationshipKind::DependsOn && deps.contains_key(rel.to.as_str()) {
-            if let Some(d) = deps.get_mut(rel.from.as_str()) {
-                d.push(rel.to.as_str());
-            }
-        }
+    s.end_array()?;
+    if !dependencies.is_empty() {
+        s.field("dependencies", &dependencies)?;
     }
-    let dependencies: Vec<Value> = deps
-        .into_iter()
-        .filter(|(_, to)| !to.is_empty())
-        .map(|(from, mut to)| {
-            to.sort_unstable();
-            to.dedup();
-            json!({"ref": from, "dependsOn": to})
-        })
-        .collect();
-    let mut doc = json!({
-        "$schema": format!("http://cyclonedx.org/schema/bom-{spec}.schema.json"),
-        "bomFormat": "CycloneDX",
-        "specVersion": spec,
-        "version": 1,
-        "metadata": {
+    s.field(
+        "metadata",
+        &json!({
             "timestamp": r.scan.started,
             "tools": {"components": [{
                 "type": "application",
@@ -86,13 +124,14 @@ fn document(r: &Report, version: CycloneDxVersion) -> Value {
                 "version": r.tool.version,
             }]},
             "properties": meta_props,
-        },
-        "components": components,
-    });
-    if !dependencies.is_empty() {
-        doc["dependencies"] = Value::Array(dependencies);
+        }),
+    )?;
+    if let Some(serial) = serial {
+        s.field("serialNumber", &serial)?;
     }
-    doc
+    s.field("specVersion", &spec)?;
+    s.field("version", &1)?;
+    s.end_object()
 }
 
 fn prop(name: &str, value: &str) -> Value {

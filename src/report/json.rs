@@ -13,6 +13,12 @@ pub fn render(report: &Report) -> String {
     s
 }
 
+/// Write a report as canonical JSON, streamed (serde writes it member by member).
+pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report)?;
+    w.write_all(b"\n")
+}
+
 /// Read a report, refusing other schemas with a clear message.
 pub fn read(path: &Path) -> crate::Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod props;
 pub mod sarif;
 pub mod spdx;
+pub mod stream;
 pub mod table;
 pub mod violations;
 pub mod violations_md;
@@ -85,6 +86,22 @@ pub fn render_with(report: &Report, format: Format, opts: &RenderOptions) -> Str
         // A workbook is bytes, not text: `scan` writes it with `xlsx::render`; as text the
         // report reads as its tables.
         Format::Xlsx => table::render(report),
+    }
+}
+
+/// Write a report to `w`. JSON, CycloneDX and SPDX are streamed (one component in memory at
+/// a time); the other formats are rendered, then written.
+pub fn write_with(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, w),
+        Format::Cyclonedx => cyclonedx::write(report, opts.cyclonedx_version, w),
+        Format::Spdx => spdx::write(report, w),
+        _ => w.write_all(render_with(report, format, opts).as_bytes()),
     }
 }
 

@@ -11,44 +11,46 @@
 //! the same bytes. Reading SPDX is `crate::input`'s business, not this module's.
 
 use super::props::facts;
+use super::stream::{JsonStream, V5Hasher};
 use crate::model::{Component, ComponentKind, Party, RelationshipKind, Report};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::io::Write;
 
 const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x2c4a_8e57_1b0d_5f93_9a61_7d3e_44b8_c025);
 
 /// Render a report as an SPDX 2.3 JSON document.
 pub fn render(r: &Report) -> String {
-    let tool = format!("Tool: {}-{}", r.tool.name, r.tool.version);
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write(r, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Write a report as an SPDX 2.3 JSON document, one package and relationship at a time: a
+/// first pass hashes the compact document for the namespace, the second writes it.
+pub fn write(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     let ids: BTreeMap<&str, String> = r
         .components
         .iter()
         .map(|c| (c.id.as_str(), spdx_id(&c.id)))
         .collect();
-    let packages: Vec<Value> = r
-        .components
-        .iter()
-        .map(|c| package(c, &ids, &tool, &r.scan.started))
-        .collect();
-    let mut rels: Vec<Value> = r
-        .components
-        .iter()
-        .filter_map(|c| ids.get(c.id.as_str()))
-        .map(|id| json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": id}))
-        .collect();
-    for rel in &r.relationships {
-        let (Some(from), Some(to)) = (ids.get(rel.from.as_str()), ids.get(rel.to.as_str())) else {
-            continue;
-        };
-        let kind = match rel.kind {
-            RelationshipKind::DependsOn => "DEPENDS_ON",
-            RelationshipKind::Contains => "CONTAINS",
-        };
-        rels.push(
-            json!({"spdxElementId": from, "relationshipType": kind, "relatedSpdxElement": to}),
-        );
-    }
+    let mut h = V5Hasher::new(&NAMESPACE);
+    document(r, &ids, None, &mut JsonStream::new(&mut h, false))?;
+    let ns = format!("https://spdx.org/spdxdocs/sovscan-{}", h.uuid());
+    document(r, &ids, Some(&ns), &mut JsonStream::new(w, true))?;
+    w.write_all(b"\n")
+}
+
+/// The document, its members in serde_json's (sorted) key order.
+fn document(
+    r: &Report,
+    ids: &BTreeMap<&str, String>,
+    namespace: Option<&str>,
+    s: &mut JsonStream<'_>,
+) -> std::io::Result<()> {
+    let tool = format!("Tool: {}-{}", r.tool.name, r.tool.version);
     let name = match &r.scan.host {
         Some(h) => format!("sovscan {h}"),
         None => format!("sovscan {}", r.scan.roots.join(" ")),
@@ -60,21 +62,43 @@ pub fn render(r: &Report) -> String {
     if let Some(h) = &r.scan.home {
         comment.push_str(&format!("; home {h}"));
     }
-    let mut doc = json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": name,
-        "creationInfo": {"created": r.scan.started, "creators": [tool], "comment": comment},
-        "packages": packages,
-        "relationships": rels,
-    });
-    let bytes = serde_json::to_vec(&doc).unwrap_or_default();
-    let ns = uuid::Uuid::new_v5(&NAMESPACE, &bytes);
-    doc["documentNamespace"] = Value::String(format!("https://spdx.org/spdxdocs/sovscan-{ns}"));
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    s.begin_object()?;
+    s.field("SPDXID", &"SPDXRef-DOCUMENT")?;
+    s.field(
+        "creationInfo",
+        &json!({"created": r.scan.started, "creators": [tool], "comment": comment}),
+    )?;
+    s.field("dataLicense", &"CC0-1.0")?;
+    if let Some(ns) = namespace {
+        s.field("documentNamespace", &ns)?;
+    }
+    s.field("name", &name)?;
+    s.key("packages")?;
+    s.begin_array()?;
+    for c in &r.components {
+        s.value(&package(c, ids, &tool, &r.scan.started))?;
+    }
+    s.end_array()?;
+    s.key("relationships")?;
+    s.begin_array()?;
+    for id in r.components.iter().filter_map(|c| ids.get(c.id.as_str())) {
+        s.value(&json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": id}))?;
+    }
+    for rel in &r.relationships {
+        let (Some(from), Some(to)) = (ids.get(rel.from.as_str()), ids.get(rel.to.as_str())) else {
+            continue;
+        };
+        let kind = match rel.kind {
+            RelationshipKind::DependsOn => "DEPENDS_ON",
+            RelationshipKind::Contains => "CONTAINS",
+        };
+        s.value(
+            &json!({"spdxElementId": from, "relationshipType": kind, "relatedSpdxElement": to}),
+        )?;
+    }
+    s.end_array()?;
+    s.field("spdxVersion", &"SPDX-2.3")?;
+    s.end_object()
 }
 
 /// An SPDX element id for a component id: letters, digits, `.` and `-` only, with a short hash
