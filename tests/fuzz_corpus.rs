@@ -67,10 +67,10 @@ fn every_corpus_input_and_past_finding_runs_to_completion() {
         }
         counted.push(format!("{} {}+{}", t.name, corpus.len(), regressions.len()));
     }
-    eprintln!("replayed: {}", counted.join(", "));
     assert!(
         failures.is_empty(),
-        "fuzz inputs failed:\n{}",
+        "fuzz inputs failed (replayed {}):\n{}",
+        counted.join(", "),
         failures.join("\n")
     );
 }
