@@ -71,8 +71,9 @@ pub enum Bytes {
     /// Read into a buffer.
     Owned(Vec<u8>),
     /// Read into an anonymous, read-only map the length of the file (pages never written take
-    /// no memory, so a sparsely read ELF file costs only what was read).
-    Mapped(memmap2::Mmap),
+    /// no memory, so a sparsely read ELF file costs only what was read), with its share of
+    /// the memory budget of large files.
+    Mapped(memmap2::Mmap, Held),
     /// Held by an in-memory tree.
     Shared(Arc<[u8]>),
 }
@@ -82,7 +83,7 @@ impl std::ops::Deref for Bytes {
     fn deref(&self) -> &[u8] {
         match self {
             Bytes::Owned(v) => v,
-            Bytes::Mapped(m) => m,
+            Bytes::Mapped(m, _) => m,
             Bytes::Shared(a) => a,
         }
     }
@@ -533,10 +534,16 @@ pub fn load(f: &File, md: &Metadata) -> io::Result<Bytes> {
         read_exact_at(f, &mut buf, 0)?;
         Bytes::Owned(buf)
     } else {
+        let mut head_bytes = vec![0u8; n.min(SPARSE_HEAD)];
+        read_exact_at(f, &mut head_bytes, 0)?;
+        let elf = head_bytes.starts_with(b"\x7fELF");
+        // A whole read waits for its share of the budget; a sparse ELF read is small.
+        let held = Held::acquire(if elf { 0 } else { md.len() });
         let mut m = memmap2::MmapMut::map_anon(n)?;
-        let head = n.min(SPARSE_HEAD);
-        read_exact_at(f, &mut m[..head], 0)?;
-        if m.starts_with(b"\x7fELF") {
+        let head = head_bytes.len();
+        m[..head].copy_from_slice(&head_bytes);
+        drop(head_bytes);
+        if elf {
             let mut done: Vec<(usize, usize)> = vec![(0, head)];
             for _ in 0..SPARSE_ROUNDS {
                 let mut new = false;
@@ -561,10 +568,48 @@ pub fn load(f: &File, md: &Metadata) -> io::Result<Bytes> {
         } else {
             read_exact_at(f, &mut m[head..], head as u64)?;
         }
-        Bytes::Mapped(m.make_read_only()?)
+        Bytes::Mapped(m.make_read_only()?, held)
     };
     unchanged(f, md)?;
     Ok(bytes)
+}
+
+/// Bytes of large files read whole that the scan's threads hold at once. A load that would go
+/// over waits until others are done (one file larger than the budget is read alone), so the
+/// memory of a scan does not grow with the number of threads that meet big files together.
+pub const LOAD_BUDGET: u64 = 48 << 20;
+
+static LOADED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+static FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// A share of [`LOAD_BUDGET`], given back when dropped.
+#[derive(Debug)]
+pub struct Held(u64);
+
+impl Held {
+    /// Wait for `n` bytes of the budget (at most the whole budget).
+    fn acquire(n: u64) -> Held {
+        let n = n.min(LOAD_BUDGET);
+        if n == 0 {
+            return Held(0);
+        }
+        let mut held = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        while *held + n > LOAD_BUDGET {
+            held = FREED.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        *held += n;
+        Held(n)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.0 > 0 {
+            let mut held = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+            *held = held.saturating_sub(self.0);
+            FREED.notify_all();
+        }
+    }
 }
 
 /// Fill `buf` from offset `at`; a file that ends first has changed under the scan.

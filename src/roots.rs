@@ -44,23 +44,62 @@ pub struct Roots {
 impl Roots {
     /// Discover the nested roots among walked system paths.
     pub fn discover<'a>(paths: impl Iterator<Item = &'a str>) -> Self {
-        let mut found: HashMap<String, (RootKind, Option<String>)> = HashMap::new();
-        let mut databases: HashMap<String, Vec<String>> = HashMap::new();
+        let mut d = Discovery::default();
         for p in paths {
-            for (root, kind, id) in layout_roots(p) {
-                found.entry(root.to_owned()).or_insert((kind, id));
-            }
-            if let Some(root) = anchor_root(p) {
-                if root != "/" {
-                    let kind = layout_kind(root);
-                    found.entry(root.to_owned()).or_insert(kind);
-                }
-                databases
-                    .entry(root.to_owned())
-                    .or_default()
-                    .push(p.to_owned());
-            }
+            d.add(p);
         }
+        d.finish()
+    }
+
+    /// True for a path under the kernel or runtime directories of a nested root (`/proc`,
+    /// `/sys`, `/dev`, `/run` inside it), which the scan leaves out as the walk prunes those of
+    /// the scanned root.
+    pub fn pruned(&self, p: &str) -> bool {
+        if self.list.len() == 1 {
+            return false;
+        }
+        let r = self.root_of(p);
+        r != 0
+            && crate::walk::PRUNED.iter().any(|d| {
+                self.inner(r, p)
+                    .strip_prefix(d)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+    }
+}
+
+/// Roots being discovered from walked paths, one path at a time (see [`Roots::discover`]):
+/// only the roots and database paths found are kept.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    found: HashMap<String, (RootKind, Option<String>)>,
+    databases: HashMap<String, Vec<String>>,
+}
+
+impl Discovery {
+    /// Look at one walked file path.
+    pub fn add(&mut self, p: &str) {
+        for (root, kind, id) in layout_roots(p) {
+            self.found.entry(root.to_owned()).or_insert((kind, id));
+        }
+        if let Some(root) = anchor_root(p) {
+            if root != "/" {
+                let kind = layout_kind(root);
+                self.found.entry(root.to_owned()).or_insert(kind);
+            }
+            self.databases
+                .entry(root.to_owned())
+                .or_default()
+                .push(p.to_owned());
+        }
+    }
+
+    /// The roots found, the scanned root first.
+    pub fn finish(self) -> Roots {
+        let Discovery {
+            found,
+            mut databases,
+        } = self;
         let mut list: Vec<RootInfo> = found
             .into_iter()
             .map(|(path, (kind, id))| RootInfo::new(path, kind, id))
@@ -81,25 +120,15 @@ impl Roots {
             .collect();
         Roots { list, index }
     }
+}
 
+impl Roots {
     /// Drop what the walk found under the kernel and runtime directories of a nested root
     /// (`/proc`, `/sys`, `/dev`, `/run` inside it), as the walk prunes those of the scanned root.
     pub fn prune(&self, walked: &mut crate::walk::Walked) {
-        if self.list.len() == 1 {
-            return;
-        }
-        let pruned = |p: &str| {
-            let r = self.root_of(p);
-            r != 0
-                && crate::walk::PRUNED.iter().any(|d| {
-                    self.inner(r, p)
-                        .strip_prefix(d)
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-                })
-        };
-        walked.files.retain(|e| !pruned(&e.path));
-        walked.links.retain(|e| !pruned(&e.path));
-        walked.errors.retain(|e| !pruned(&e.path));
+        walked.files.retain(|e| !self.pruned(&e.path));
+        walked.links.retain(|e| !self.pruned(&e.path));
+        walked.errors.retain(|e| !self.pruned(&e.path));
     }
 
     /// Index of the deepest root holding system path `path` (0: the scanned root).

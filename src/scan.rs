@@ -116,9 +116,26 @@ pub fn scan(
         (Collected::default(), Vec::new())
     } else {
         pool.install(|| {
-            let mut walked = walk::walk(&root, &wcfg, &exclude);
-            let roots = Roots::discover(walked.files.iter().map(|e| e.path.as_str()));
-            roots.prune(&mut walked);
+            // First walk: the nested roots and the package databases (kept: a few files), the
+            // walk's problems, and how many files there are. Nothing per file is kept.
+            let mut discovery = crate::roots::Discovery::default();
+            let mut db_entries: Vec<walk::Entry> = Vec::new();
+            let mut walk_errors = Vec::new();
+            let mut total = 0u64;
+            walk::walk_each(&root, &wcfg, &exclude, &mut |item| match item {
+                walk::Item::File(e) => {
+                    total += 1;
+                    discovery.add(&e.path);
+                    if may_be_database(&e.path) {
+                        db_entries.push(e);
+                    }
+                }
+                walk::Item::Link(_) => {}
+                walk::Item::Error(e) => walk_errors.push(e),
+            });
+            let roots = discovery.finish();
+            walk_errors.retain(|e| !roots.pruned(&e.path));
+            db_entries.retain(|e| !roots.pruned(&e.path));
             let mut systems = Vec::with_capacity(roots.list.len());
             for (i, r) in roots.list.iter().enumerate() {
                 if i == 0 {
@@ -142,37 +159,15 @@ pub fn scan(
             for (r, (_, os)) in list.iter_mut().zip(&systems) {
                 r.os = os.pretty_name.clone().or_else(|| os.name.clone());
             }
-            let files: Vec<Placed<'_>> = walked
-                .files
+            let files: Vec<Placed<'_>> = db_entries
                 .iter()
-                .map(|e| {
-                    let r = roots.root_of(&e.path);
-                    let inner = roots.inner(r, &e.path);
-                    let db = ALL
-                        .iter()
-                        .any(|c| c.phase() == Phase::Database && c.matches_path(inner));
-                    Placed {
-                        entry: e,
-                        root: r,
-                        inner,
-                        db,
-                    }
-                })
+                .map(|e| place(e, &roots))
+                .filter(|p| p.db)
                 .collect();
             let mut all = Collected {
-                errors: walked.errors,
+                errors: walk_errors,
                 ..Collected::default()
             };
-            for l in &walked.links {
-                let r = roots.root_of(&l.path);
-                walk::check_link(
-                    ctxs[r].root,
-                    roots.inner(r, &l.path),
-                    &l.path,
-                    &l.host,
-                    &mut all.errors,
-                );
-            }
             let mut system = system_phase(&ctxs[0]);
             roots::rebase(&mut system, &roots.list[0]);
             all.extend(system);
@@ -210,7 +205,40 @@ pub fn scan(
                 files: &owned,
                 dirs: &owned_dirs,
             };
-            all.extend(file_phase(&files, &owners, &ctxs, &roots, progress));
+            // Second walk: every file streamed to the collectors in batches, links checked in
+            // the root they lie in.
+            let total = total.saturating_sub(files.len() as u64);
+            let done = std::sync::atomic::AtomicU64::new(0);
+            let mut batch: Vec<walk::Entry> = Vec::with_capacity(BATCH);
+            let run_batch = |batch: &mut Vec<walk::Entry>, all: &mut Collected| {
+                let placed: Vec<Placed<'_>> = batch
+                    .iter()
+                    .map(|e| place(e, &roots))
+                    .filter(|p| !p.db)
+                    .collect();
+                all.extend(file_phase(&placed, &owners, &ctxs, &roots, progress, &done, total));
+                batch.clear();
+            };
+            walk::walk_each(&root, &wcfg, &exclude, &mut |item| match item {
+                walk::Item::File(e) if !roots.pruned(&e.path) => {
+                    batch.push(e);
+                    if batch.len() == BATCH {
+                        run_batch(&mut batch, &mut all);
+                    }
+                }
+                walk::Item::Link(l) if !roots.pruned(&l.path) => {
+                    let r = roots.root_of(&l.path);
+                    walk::check_link(
+                        ctxs[r].root,
+                        roots.inner(r, &l.path),
+                        &l.path,
+                        &l.host,
+                        &mut all.errors,
+                    );
+                }
+                _ => {}
+            });
+            run_batch(&mut batch, &mut all);
             (all, list)
         })
     };
@@ -276,6 +304,32 @@ pub fn scan(
     report.normalise();
     report.summarise();
     Ok(report)
+}
+
+/// Files handed to the collectors at a time by the second walk (each batch runs in parallel).
+const BATCH: usize = 4096;
+
+/// Whether a path may be a package database of some root, at any depth: a database collector
+/// matches the path or one of its `/`-suffixes (the same file seen from a nested root).
+fn may_be_database(path: &str) -> bool {
+    let dbs = || ALL.iter().filter(|c| c.phase() == Phase::Database);
+    path.match_indices('/')
+        .any(|(i, _)| dbs().any(|c| c.matches_path(&path[i..])))
+}
+
+/// A walked file placed in its root.
+fn place<'a>(e: &'a walk::Entry, roots: &'a Roots) -> Placed<'a> {
+    let r = roots.root_of(&e.path);
+    let inner = roots.inner(r, &e.path);
+    let db = ALL
+        .iter()
+        .any(|c| c.phase() == Phase::Database && c.matches_path(inner));
+    Placed {
+        entry: e,
+        root: r,
+        inner,
+        db,
+    }
 }
 
 /// A walked file with the root it belongs to and its path inside that root.
@@ -495,15 +549,14 @@ impl Owners<'_> {
 }
 
 fn file_phase(
-    files: &[Placed<'_>],
+    todo: &[Placed<'_>],
     owned: &Owners<'_>,
     ctxs: &[Context<'_>],
     roots: &Roots,
     progress: Option<Progress<'_>>,
+    done: &std::sync::atomic::AtomicU64,
+    total: u64,
 ) -> Collected {
-    let todo: Vec<&Placed<'_>> = files.iter().filter(|f| !f.db).collect();
-    let total = todo.len() as u64;
-    let done = std::sync::atomic::AtomicU64::new(0);
     todo.par_iter()
         .map(|f| {
             let owner = owned.of(f.root, f.inner);
@@ -512,7 +565,7 @@ fn file_phase(
             if let Some(p) = progress {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if n % 256 == 0 || n == total {
-                    p(n, total);
+                    p(n, total.max(n));
                 }
             }
             r

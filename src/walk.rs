@@ -10,8 +10,10 @@
 //! A memory root (a container image, see [`crate::image`]) is walked over its tree instead, with
 //! the same pruning, exclusions and entries; its files carry their sizes.
 //!
-//! The walk is sequential and cheap (directory reads and `lstat` only); the per-file work that
-//! follows runs on rayon. Memory is one small entry per regular file.
+//! The walk is sequential and cheap (directory reads and `lstat` only) and hands each entry to
+//! a visitor ([`walk_each`]), so a caller keeps only what it needs: the scan walks twice (once
+//! for roots and package databases, once streaming files to the collectors) and never holds
+//! one entry per file. [`walk`] collects everything, for small trees and tests.
 
 use crate::image::tree::{MemTree, Node};
 use crate::model::ScanError;
@@ -58,6 +60,17 @@ impl Entry {
     }
 }
 
+/// One thing the walk met.
+#[derive(Debug)]
+pub enum Item {
+    /// A regular file.
+    File(Entry),
+    /// A symbolic link (never followed; see [`check_link`]).
+    Link(Entry),
+    /// A problem: unreadable directory, loop, special file, non-UTF-8 name…
+    Error(ScanError),
+}
+
 /// Files found and problems met.
 #[derive(Debug, Default)]
 pub struct Walked {
@@ -89,14 +102,29 @@ pub fn exclude_set(globs: &[String]) -> crate::Result<GlobSet> {
         .map_err(|e| crate::Error::Config(format!("--exclude: {e}")))
 }
 
-/// Walk the configured paths of `root`. Never fails: problems become error entries.
+/// Walk the configured paths of `root` into one list. Never fails: problems become error
+/// entries.
 pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
-    if let Some(tree) = root.memory_tree() {
-        return walk_memory(root, tree, cfg, exclude);
-    }
     let mut out = Walked::default();
+    walk_each(root, cfg, exclude, &mut |item| match item {
+        Item::File(e) => out.files.push(e),
+        Item::Link(e) => out.links.push(e),
+        Item::Error(e) => out.errors.push(e),
+    });
+    out
+}
+
+/// Walk the configured paths of `root`, handing each file, link and problem to `visit` in walk
+/// order (sorted by name within each directory). Never fails.
+pub fn walk_each(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet, visit: &mut dyn FnMut(Item)) {
+    if let Some(tree) = root.memory_tree() {
+        return walk_memory(root, tree, cfg, exclude, visit);
+    }
     for start in &start_paths(cfg) {
-        let Some(host_start) = resolve_start(root, start, |p| p.exists(), &mut out.errors) else {
+        let mut errors = Vec::new();
+        let host_start = resolve_start(root, start, |p| p.exists(), &mut errors);
+        errors.into_iter().for_each(|e| visit(Item::Error(e)));
+        let Some(host_start) = host_start else {
             continue;
         };
         // The filesystem boundary is checked here rather than with walkdir's own
@@ -129,56 +157,65 @@ pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
                         Some(io) => format!("cannot read: {io}"),
                         None => format!("{e}"),
                     };
-                    out.errors.push(ScanError::new(path, msg));
+                    visit(Item::Error(ScanError::new(path, msg)));
                     continue;
                 }
             };
             let sys = root.system_path(entry.path());
             if entry.file_name().to_str().is_none() {
-                out.errors.push(ScanError::new(
+                visit(Item::Error(ScanError::new(
                     &sys,
                     "file name is not valid UTF-8; reported with replacement characters",
-                ));
+                )));
             }
             let ft = entry.file_type();
             if ft.is_file() {
-                out.files.push(Entry {
+                visit(Item::File(Entry {
                     host: entry.into_path(),
                     path: sys,
                     known_size: None,
-                });
+                }));
             } else if ft.is_symlink() {
-                out.links.push(Entry {
+                visit(Item::Link(Entry {
                     host: entry.into_path(),
                     path: sys,
                     known_size: None,
-                });
+                }));
             } else if ft.is_fifo() {
-                out.errors
-                    .push(ScanError::new(&sys, "FIFO: not a regular file, not opened"));
+                visit(Item::Error(ScanError::new(
+                    &sys,
+                    "FIFO: not a regular file, not opened",
+                )));
             } else if ft.is_socket() {
-                out.errors.push(ScanError::new(
+                visit(Item::Error(ScanError::new(
                     &sys,
                     "socket: not a regular file, not opened",
-                ));
+                )));
             } else if ft.is_block_device() || ft.is_char_device() {
-                out.errors.push(ScanError::new(
+                visit(Item::Error(ScanError::new(
                     &sys,
                     "device file: not a regular file, not opened",
-                ));
+                )));
             }
         }
     }
-    out
 }
 
 /// Walk a memory root's tree: the same pruning and exclusions as on disk; links are listed,
 /// never followed; special files are errors.
-fn walk_memory(root: &RootFs, tree: &MemTree, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
-    let mut out = Walked::default();
+fn walk_memory(
+    root: &RootFs,
+    tree: &MemTree,
+    cfg: &WalkConfig,
+    exclude: &GlobSet,
+    visit: &mut dyn FnMut(Item),
+) {
     for start in &start_paths(cfg) {
         let exists = |p: &std::path::Path| tree.get(&p.to_string_lossy()).is_some();
-        let Some(top) = resolve_start(root, start, exists, &mut out.errors) else {
+        let mut errors = Vec::new();
+        let top = resolve_start(root, start, exists, &mut errors);
+        errors.into_iter().for_each(|e| visit(Item::Error(e)));
+        let Some(top) = top else {
             continue;
         };
         let top = top.to_string_lossy().into_owned();
@@ -212,16 +249,15 @@ fn walk_memory(root: &RootFs, tree: &MemTree, cfg: &WalkConfig, exclude: &GlobSe
             };
             match node {
                 Node::Dir => {}
-                Node::File(f) => out.files.push(entry(Some(f.size))),
-                Node::Link(_) => out.links.push(entry(None)),
-                Node::Special(what) => out.errors.push(ScanError::new(
+                Node::File(f) => visit(Item::File(entry(Some(f.size)))),
+                Node::Link(_) => visit(Item::Link(entry(None))),
+                Node::Special(what) => visit(Item::Error(ScanError::new(
                     &sys,
                     format!("{what}: not a regular file, not opened"),
-                )),
+                ))),
             }
         }
     }
-    out
 }
 
 /// Report a symlink that loops, whose relative target climbs out of the root, or whose

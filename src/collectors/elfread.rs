@@ -221,7 +221,8 @@ impl ElfFile {
             let mut n = usize::from(shnum);
             if n == 0 {
                 n = us(shoff)
-                    .and_then(|at| r.word(b, at + if wide { 32 } else { 20 }))
+                    .and_then(|at| at.checked_add(if wide { 32 } else { 20 }))
+                    .and_then(|at| r.word(b, at))
                     .and_then(us)
                     .unwrap_or(0);
             }
