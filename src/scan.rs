@@ -216,7 +216,9 @@ pub fn scan(
                     .map(|e| place(e, &roots))
                     .filter(|p| !p.db)
                     .collect();
-                all.extend(file_phase(&placed, &owners, &ctxs, &roots, progress, &done, total));
+                all.extend(file_phase(
+                    &placed, &owners, &ctxs, &roots, progress, &done, total,
+                ));
                 batch.clear();
             };
             walk::walk_each(&root, &wcfg, &exclude, &mut |item| match item {
