@@ -325,7 +325,10 @@ impl ElfFile {
         let mut out = Vec::new();
         let end = off.saturating_add(size);
         let mut at = off;
-        while out.len() < MAX_ENTRIES && at.saturating_add(2 * w) <= end {
+        while out.len() < MAX_ENTRIES {
+            let Some(next) = at.checked_add(2 * w).filter(|n| *n <= end) else {
+                break;
+            };
             let (Some(tag), Some(val)) = (r.word(b, at), r.word(b, at + w)) else {
                 break;
             };
@@ -333,7 +336,7 @@ impl ElfFile {
                 break;
             }
             out.push((tag, val));
-            at += 2 * w;
+            at = next;
         }
         out
     }
