@@ -96,16 +96,60 @@ impl Collector for Pe {
     }
 }
 
-/// `MZ` and, when the head reaches that far, `PE\0\0` at `e_lfanew`.
+/// `MZ` and, when the head reaches that far, `PE\0\0` at `e_lfanew` (a file shorter than
+/// the DOS header reads as zero-filled, as the Windows loader maps it).
 pub fn is_pe_head(head: &[u8]) -> bool {
     if !head.starts_with(b"MZ") {
         return false;
+    }
+    if head.len() < 0x40 {
+        let mut padded = [0u8; 0x40];
+        padded[..head.len()].copy_from_slice(head);
+        return is_pe_head(&padded);
     }
     match crate::bytes::u32le(head, 0x3c).map(|o| o as usize) {
         Some(o) if o.saturating_add(4) <= head.len() => head.get(o..o + 4) == Some(b"PE\0\0"),
         Some(_) => true,
         None => false,
     }
+}
+
+/// Smallest image the headers are read from: the Windows loader maps at least the first page,
+/// zero-filled past the end of the file, so a tiny image's headers may run past its end.
+const HEADER_PAGE: usize = 0x1000;
+
+/// The headers when goblin's DOS-stub check refuses them: `e_lfanew` below 0x40 (the header
+/// overlapping the DOS header, as the Windows loader allows), read field by field.
+fn header_overlapping_dos(bytes: &[u8]) -> Option<Header<'_>> {
+    use scroll::Pread;
+    let pe = crate::bytes::u32le(bytes, 0x3c)?;
+    if crate::bytes::slice(bytes, pe as usize, 4)? != b"PE\0\0" {
+        return None;
+    }
+    let mut off = (pe as usize).checked_add(4)?;
+    let coff_header = goblin::pe::header::CoffHeader::parse(bytes, &mut off).ok()?;
+    // An optional header goblin cannot read (a loader-tolerated oddity) leaves the image
+    // without data directories: no version resource or signature is looked for.
+    let optional_header = (coff_header.size_of_optional_header > 0)
+        .then(|| {
+            bytes
+                .pread::<goblin::pe::optional_header::OptionalHeader>(off)
+                .ok()
+        })
+        .flatten();
+    let dos_header = goblin::pe::header::DosHeader {
+        signature: goblin::pe::header::DOS_MAGIC,
+        pe_pointer: pe,
+        ..Default::default()
+    };
+    Some(Header {
+        dos_header,
+        dos_stub: Default::default(),
+        rich_header: None,
+        signature: goblin::pe::header::PE_MAGIC,
+        coff_header,
+        optional_header,
+    })
 }
 
 /// What this module reads of a PE image: its headers and section table.
@@ -122,15 +166,33 @@ impl<'a> Image<'a> {
     /// needs it, and each of those parsers is more attack surface on hostile input (goblin
     /// 0.9's TLS parser panics on some mutated images).
     pub fn parse(bytes: &'a [u8]) -> Result<Image<'a>, String> {
-        let header = Header::parse(bytes).map_err(|e| format!("malformed PE: {e}"))?;
+        let header = match Header::parse(bytes) {
+            Ok(h) => h,
+            Err(e) => header_overlapping_dos(bytes).ok_or_else(|| format!("malformed PE: {e}"))?,
+        };
         let mut offset = (header.dos_header.pe_pointer as usize)
             .saturating_add(goblin::pe::header::SIZEOF_PE_MAGIC)
             .saturating_add(goblin::pe::header::SIZEOF_COFF_HEADER)
             .saturating_add(header.coff_header.size_of_optional_header as usize);
-        let sections = header
-            .coff_header
-            .sections(bytes, &mut offset)
-            .map_err(|e| format!("malformed PE section table: {e}"))?;
+        // A table declaring more sections than the file holds (the loader reads what is
+        // there): the sections that fit.
+        let sections = match header.coff_header.sections(bytes, &mut offset) {
+            Ok(s) => s,
+            Err(_) => {
+                let mut v = Vec::new();
+                let n = usize::from(header.coff_header.number_of_sections);
+                let strings = (header.coff_header.pointer_to_symbol_table as usize).saturating_add(
+                    (header.coff_header.number_of_symbol_table as usize).saturating_mul(18),
+                );
+                while v.len() < n {
+                    match SectionTable::parse(bytes, &mut offset, strings) {
+                        Ok(s) => v.push(s),
+                        Err(_) => break,
+                    }
+                }
+                v
+            }
+        };
         let is_64 = header
             .optional_header
             .is_some_and(|o| o.standard_fields.magic == MAGIC_64);
@@ -146,6 +208,15 @@ impl<'a> Image<'a> {
 
 /// Parse one PE image into a component and the errors met. `path` is its system path.
 pub fn parse(bytes: &[u8], path: &str) -> Collected {
+    // A tiny image whose headers run past its end is read zero-filled to a page, as the loader
+    // maps it; only when it does not parse as it is (a padded copy would change a digest).
+    let padded;
+    let bytes = if bytes.len() < HEADER_PAGE && Image::parse(bytes).is_err() {
+        padded = [bytes, &[0u8; HEADER_PAGE][..HEADER_PAGE - bytes.len()]].concat();
+        &padded[..]
+    } else {
+        bytes
+    };
     let mut out = Collected::default();
     let pe = match Image::parse(bytes) {
         Ok(img) => img,
