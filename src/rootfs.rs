@@ -175,6 +175,15 @@ impl Opened {
         }
     }
 
+    /// What [`unchanged`] needs to tell, after the file was streamed, whether it changed while
+    /// it was read (a host file; a memory file cannot change).
+    pub fn change_check(&self) -> Option<(File, Metadata)> {
+        match self {
+            Opened::Disk(f, md) => f.try_clone().ok().map(|f| (f, md.clone())),
+            Opened::Memory(_) => None,
+        }
+    }
+
     /// A stream of the whole file.
     pub fn reader(self) -> io::Result<Box<dyn Read + Send>> {
         match self {
@@ -646,6 +655,60 @@ pub fn unchanged(f: &File, md: &Metadata) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large ELF file is read sparsely (only its headers, dynamic section, notes and
+    /// strings) and parses as the whole file does; a file that grows after open is an error.
+    #[test]
+    fn large_elf_reads_sparsely_and_changes_are_errors() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let lib = std::fs::read("fixtures/dpkg/debian-12/usr/lib/x86_64-linux-gnu/libz.so.1.2.13")
+            .unwrap();
+        let p = dir.path().join("big.so");
+        let mut whole = lib.clone();
+        whole.resize(3 << 20, 0x5a);
+        std::fs::write(&p, &whole).unwrap();
+        let f = File::open(&p).unwrap();
+        let md = f.metadata().unwrap();
+        let b = load(&f, &md).unwrap();
+        assert!(matches!(b, Bytes::Mapped(..)));
+        assert_eq!(b.len(), whole.len());
+        // The padding was never read.
+        assert!(b[2 << 20..].iter().all(|&x| x == 0));
+        let (a, z) = (
+            crate::collectors::elf::parse(&whole, "/big.so")
+                .unwrap()
+                .unwrap(),
+            crate::collectors::elf::parse(&b, "/big.so")
+                .unwrap()
+                .unwrap(),
+        );
+        assert_eq!(a.evidence, z.evidence);
+        // A non-ELF large file is read whole.
+        let q = dir.path().join("big.bin");
+        std::fs::write(&q, &whole[1..]).unwrap();
+        let g = File::open(&q).unwrap();
+        let gmd = g.metadata().unwrap();
+        assert_eq!(&load(&g, &gmd).unwrap()[..], &whole[1..]);
+        // Grown after open: changed during the scan.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&q)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+        let e = load(&g, &gmd).err().unwrap().to_string();
+        assert!(e.contains("changed during the scan"), "{e}");
+        // Truncated after open: the read ends early.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&q)
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        let e = load(&g, &gmd).err().unwrap().to_string();
+        assert!(e.contains("changed during the scan"), "{e}");
+    }
     use std::os::unix::fs::symlink;
 
     #[test]

@@ -391,7 +391,12 @@ fn deep_scan(d: &crate::deep::DeepScan, cand: &Candidate<'_>, out: &mut Collecte
     else {
         return;
     };
-    let file = match cand.open().and_then(crate::rootfs::Opened::reader) {
+    let opened = cand.open();
+    let check = opened
+        .as_ref()
+        .ok()
+        .and_then(crate::rootfs::Opened::change_check);
+    let file = match opened.and_then(crate::rootfs::Opened::reader) {
         Ok(f) => f,
         Err(e) => {
             out.errors.push(ScanError::new(
@@ -412,6 +417,10 @@ fn deep_scan(d: &crate::deep::DeepScan, cand: &Candidate<'_>, out: &mut Collecte
     if let Some(e) = err {
         out.errors
             .push(ScanError::new(cand.path, format!("deep scan stopped: {e}")));
+    }
+    if let Some(Err(e)) = check.map(|(f, md)| crate::rootfs::unchanged(&f, &md)) {
+        out.errors
+            .push(ScanError::new(cand.path, format!("deep scan: {e}")));
     }
 }
 
