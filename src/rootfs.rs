@@ -583,10 +583,10 @@ pub fn load(f: &File, md: &Metadata) -> io::Result<Bytes> {
     Ok(bytes)
 }
 
-/// Bytes of large files read whole that the scan's threads hold at once. A load that would go
+/// Bytes of large files read whole that the scan's threads hold at once (16 MiB). A load that would go
 /// over waits until others are done (one file larger than the budget is read alone), so the
 /// memory of a scan does not grow with the number of threads that meet big files together.
-pub const LOAD_BUDGET: u64 = 48 << 20;
+pub const LOAD_BUDGET: u64 = 16 << 20;
 
 static LOADED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
 static FREED: std::sync::Condvar = std::sync::Condvar::new();
