@@ -13,7 +13,7 @@
 //!
 //! Walking is recursive and bounded per image: at most [`MAX_DEPTH`] levels of nesting,
 //! [`MAX_EXPANDED`] bytes decompressed in total, [`MAX_ENTRIES`] structures (volumes, files,
-//! sections, archive entries), [`MAX_IMAGE`] bytes of input (memory-mapped). Going past a
+//! sections, archive entries), [`MAX_IMAGE`] bytes of input (read whole; a file offered by its name alone, with no known signature in its head, is read only when at most [`MAX_UNSIGNED`] bytes). Going past a
 //! limit, or a structure claiming bytes that are not there (a volume longer than the file, a
 //! squashfs claiming a terabyte, a decompression bomb), is an error entry next to what was
 //! found. Squashfs filesystems ([`squashfs`]) and cpio archives are walked: their
@@ -44,6 +44,10 @@ use std::collections::BTreeSet;
 
 /// Largest image read.
 pub const MAX_IMAGE: u64 = 2 << 30;
+/// Largest file offered by its name alone (`.bin`, `.img`…) with no known signature in its
+/// first bytes that is still read whole: a bigger one is a disk image or a data file, not a
+/// firmware image, and reading it would cost its size in memory.
+pub const MAX_UNSIGNED: u64 = 64 << 20;
 /// Deepest nesting of containers (volume in section in capsule…, gzip in gzip…).
 pub const MAX_DEPTH: usize = 8;
 /// Bytes decompressed in total for one image.
@@ -106,6 +110,18 @@ impl Collector for Firmware {
         sniff(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+        if c.size > MAX_UNSIGNED {
+            let head = if c.head.is_empty() {
+                c.open()
+                    .and_then(|mut f| f.head(super::HEAD_LEN))
+                    .unwrap_or_default()
+            } else {
+                c.head.to_vec()
+            };
+            if !sniff(&head) {
+                return Collected::default();
+            }
+        }
         let bytes = match c.load("image", MAX_IMAGE) {
             Ok(b) => b,
             Err(e) => return e,
