@@ -123,14 +123,6 @@ impl Discovery {
 }
 
 impl Roots {
-    /// Drop what the walk found under the kernel and runtime directories of a nested root
-    /// (`/proc`, `/sys`, `/dev`, `/run` inside it), as the walk prunes those of the scanned root.
-    pub fn prune(&self, walked: &mut crate::walk::Walked) {
-        walked.files.retain(|e| !self.pruned(&e.path));
-        walked.links.retain(|e| !self.pruned(&e.path));
-        walked.errors.retain(|e| !self.pruned(&e.path));
-    }
-
     /// Index of the deepest root holding system path `path` (0: the scanned root).
     pub fn root_of(&self, path: &str) -> usize {
         if self.list.len() == 1 {

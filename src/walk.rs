@@ -13,7 +13,7 @@
 //! The walk is sequential and cheap (directory reads and `lstat` only) and hands each entry to
 //! a visitor ([`walk_each`]), so a caller keeps only what it needs: the scan walks twice (once
 //! for roots and package databases, once streaming files to the collectors) and never holds
-//! one entry per file. [`walk`] collects everything, for small trees and tests.
+//! one entry per file.
 
 use crate::image::tree::{MemTree, Node};
 use crate::model::ScanError;
@@ -71,18 +71,6 @@ pub enum Item {
     Error(ScanError),
 }
 
-/// Files found and problems met.
-#[derive(Debug, Default)]
-pub struct Walked {
-    /// Regular files, in walk order (sorted by name within each directory).
-    pub files: Vec<Entry>,
-    /// Symbolic links, never followed; [`check_link`] checks each against the root (nested or
-    /// outer) it lies in, once the scan knows its roots.
-    pub links: Vec<Entry>,
-    /// Unreadable directories, loops, special files, non-UTF-8 names…
-    pub errors: Vec<ScanError>,
-}
-
 /// Compile `--exclude` globs.
 pub fn exclude_set(globs: &[String]) -> crate::Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
@@ -100,18 +88,6 @@ pub fn exclude_set(globs: &[String]) -> crate::Result<GlobSet> {
     }
     b.build()
         .map_err(|e| crate::Error::Config(format!("--exclude: {e}")))
-}
-
-/// Walk the configured paths of `root` into one list. Never fails: problems become error
-/// entries.
-pub fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
-    let mut out = Walked::default();
-    walk_each(root, cfg, exclude, &mut |item| match item {
-        Item::File(e) => out.files.push(e),
-        Item::Link(e) => out.links.push(e),
-        Item::Error(e) => out.errors.push(e),
-    });
-    out
 }
 
 /// Walk the configured paths of `root`, handing each file, link and problem to `visit` in walk
@@ -339,6 +315,22 @@ fn resolve_start(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a walk met, collected.
+    #[derive(Default)]
+    struct Walked {
+        files: Vec<Entry>,
+    }
+
+    fn walk(root: &RootFs, cfg: &WalkConfig, exclude: &GlobSet) -> Walked {
+        let mut out = Walked::default();
+        walk_each(root, cfg, exclude, &mut |item| {
+            if let Item::File(e) = item {
+                out.files.push(e);
+            }
+        });
+        out
+    }
 
     #[test]
     fn excludes_by_name_and_path() {

@@ -97,6 +97,8 @@ pub struct ElfFile {
     pub sections: Vec<Section>,
     /// Index of the section-name table.
     shstrndx: usize,
+    /// File ranges of the program and section header tables, as read.
+    tables: [FileRange; 2],
 }
 
 struct Rd {
@@ -180,6 +182,16 @@ impl ElfFile {
             segments: Vec::new(),
             sections: Vec::new(),
             shstrndx: usize::from(shstrndx),
+            tables: [
+                (
+                    phoff,
+                    u64::from(phentsize) * u64::from(phnum.min(MAX_ENTRIES as u16)),
+                ),
+                (
+                    shoff,
+                    u64::from(shentsize) * u64::from(shnum.min(MAX_ENTRIES as u16)),
+                ),
+            ],
         };
         let (ph_len, sh_len) = if wide { (56, 64) } else { (32, 40) };
         let fits = |off: u64, n: usize, size: u16| {
@@ -501,9 +513,7 @@ pub fn wanted(b: &[u8]) -> Vec<(u64, u64)> {
     };
     let mut out = Vec::new();
     // The header tables, as parse reads them.
-    let (ph, sh) = header_offsets(b, &f);
-    out.extend(ph);
-    out.extend(sh);
+    out.extend(f.tables);
     for s in &f.segments {
         if matches!(s.kind, PT_DYNAMIC | PT_INTERP | PT_NOTE) {
             out.push((s.offset, s.filesz));
@@ -533,27 +543,6 @@ pub fn wanted(b: &[u8]) -> Vec<(u64, u64)> {
 
 /// A byte range of a file: offset and length.
 type FileRange = (u64, u64);
-
-/// The ranges of the program and section header tables.
-fn header_offsets(b: &[u8], f: &ElfFile) -> (Option<FileRange>, Option<FileRange>) {
-    let r = f.rd();
-    let rest = if f.wide { 52 } else { 40 };
-    let (phoff, shoff) = if f.wide {
-        (r.u64(b, 32), r.u64(b, 40))
-    } else {
-        (r.u32(b, 28).map(u64::from), r.u32(b, 32).map(u64::from))
-    };
-    let field = |i: usize| r.u16(b, rest + 2 * i).map(u64::from);
-    let ph = phoff
-        .zip(field(1))
-        .zip(field(2))
-        .map(|((o, e), n)| (o, e * n.min(MAX_ENTRIES as u64)));
-    let sh = shoff
-        .zip(field(3))
-        .zip(field(4))
-        .map(|((o, e), n)| (o, e * n.min(MAX_ENTRIES as u64)));
-    (ph, sh)
-}
 
 #[cfg(test)]
 mod tests {
