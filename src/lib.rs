@@ -35,5 +35,6 @@ pub mod rules;
 pub mod scan;
 pub mod text;
 pub mod walk;
+pub mod work;
 
 pub use error::{Error, Result};

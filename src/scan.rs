@@ -357,7 +357,10 @@ struct Databases {
 /// Run one collector on one candidate: the panic of a collector becomes an error entry of
 /// that file, and every component records which collector found it.
 fn run(c: &dyn Collector, cand: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+    let budget = crate::work::Budget::arm(crate::work::for_size(cand.size));
     let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.collect(cand, ctx)));
+    let spent = budget.spent().then(|| budget.steps());
+    drop(budget);
     let mut out = got.unwrap_or_else(|p| {
         let why = p
             .downcast_ref::<&str>()
@@ -372,6 +375,16 @@ fn run(c: &dyn Collector, cand: &Candidate<'_>, ctx: &Context<'_>) -> Collected 
             ),
         )
     });
+    if let Some(steps) = spent {
+        out.errors.push(ScanError::new(
+            cand.path,
+            format!(
+                "{} collector stopped: the file's analysis went over its work budget of {steps} \
+                 steps; what it found up to there is kept, the rest of the file is not analysed",
+                c.id()
+            ),
+        ));
+    }
     for comp in &mut out.components {
         comp.found_by.get_or_insert_with(|| c.id().to_owned());
     }
@@ -827,4 +840,85 @@ fn host_name(root: &RootFs) -> Option<String> {
     }?;
     let h = crate::text::sanitize(text.lines().next().unwrap_or(""));
     (!h.is_empty()).then_some(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collectors::{OsRelease, Phase};
+    use crate::model::EvidenceKind;
+
+    /// A collector whose parser would never end on its own: it loops for as long as the work
+    /// budget lets it, as a parser caught in a cycle of structures would.
+    struct Spinner;
+
+    impl Collector for Spinner {
+        fn id(&self) -> &'static str {
+            "spinner"
+        }
+        fn reads(&self) -> &'static str {
+            "anything"
+        }
+        fn emits(&self) -> &'static [EvidenceKind] {
+            &[]
+        }
+        fn phase(&self) -> Phase {
+            Phase::File
+        }
+        fn collect(&self, c: &Candidate<'_>, _ctx: &Context<'_>) -> Collected {
+            let mut steps = 0u64;
+            while crate::work::charge(1) {
+                steps += 1;
+            }
+            let mut out = Collected::default();
+            let mut comp = crate::model::Component::new(
+                crate::model::ComponentKind::Binary,
+                None,
+                &format!("spun-{steps}"),
+                None,
+            );
+            comp.locations.push(c.path.to_owned());
+            out.components.push(comp);
+            out
+        }
+    }
+
+    #[test]
+    fn a_file_over_its_work_budget_is_an_error_naming_the_collector() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), vec![0u8; 4096]).unwrap();
+        let root = RootFs::new(dir.path()).unwrap();
+        let os = OsRelease::default();
+        let options = crate::model::ScanOptions::default();
+        let ctx = Context {
+            root: &root,
+            os: &os,
+            options: &options,
+            deep: None,
+        };
+        let host = dir.path().join("f");
+        let cand = Candidate {
+            path: "/f",
+            host: &host,
+            fs: &root,
+            size: 4096,
+            head: &[],
+            owner: None,
+            loaded: Default::default(),
+        };
+        let out = run(&Spinner, &cand, &ctx);
+        let budget = crate::work::for_size(4096);
+        assert_eq!(out.components.len(), 1, "what was found is kept");
+        assert_eq!(out.components[0].name, format!("spun-{budget}"));
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!(out.errors[0].path, "/f");
+        assert!(
+            out.errors[0].error.contains("spinner collector stopped")
+                && out.errors[0].error.contains(&format!("{budget} steps")),
+            "{}",
+            out.errors[0].error
+        );
+        // The budget is per file: the next file starts with a full one.
+        assert!(crate::work::charge(budget * 2));
+    }
 }

@@ -567,6 +567,9 @@ fn walk_children(
     }
     let mut pos = parent.children.start;
     while pos + 6 <= parent.end {
+        if !crate::work::charge(1) {
+            return Err("work budget spent".into());
+        }
         let b = block(data, pos, parent.end)?;
         match depth {
             // StringFileInfo (VarFileInfo holds only translations).

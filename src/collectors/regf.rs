@@ -159,7 +159,7 @@ impl<'a> Hive<'a> {
             _ => return Err(format!("cell at {off:#x} is not a subkey list")),
         };
         for i in 0..n {
-            if out.len() >= MAX_SUBKEYS {
+            if out.len() >= MAX_SUBKEYS || !crate::work::charge(1) {
                 break;
             }
             let at = 4 + i * step;
@@ -222,6 +222,9 @@ impl<'a> Hive<'a> {
         }
         let list = self.cell(key.value_list)?;
         for i in 0..key.value_count.min(MAX_VALUES) {
+            if !crate::work::charge(1) {
+                break;
+            }
             let o =
                 crate::bytes::u32le(list, i * 4).ok_or("value list is shorter than its count")?;
             out.push(self.value(o)?);

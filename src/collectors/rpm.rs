@@ -102,6 +102,9 @@ impl Collector for Rpm {
         }
         let dirs = super::DirCache::default();
         for (i, blob) in blobs.iter().enumerate() {
+            if !crate::work::charge_bytes(blob.len()) {
+                break;
+            }
             match Header::parse(blob).and_then(|h| Package::from_header(&h)) {
                 Ok(p) => {
                     let comp = p.component(c.path, ctx);

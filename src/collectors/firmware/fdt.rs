@@ -70,6 +70,9 @@ pub fn tree(w: &mut Walker<'_>, b: &[u8], depth: usize, at: &str) -> Option<usiz
     let mut end = t.len();
     let mut external: Vec<(String, usize, usize)> = Vec::new();
     while let Some(tok) = rd::u32be(t, o) {
+        if !crate::work::charge(1) {
+            break;
+        }
         o += 4;
         match tok {
             1 => {

@@ -118,6 +118,9 @@ impl<'a> Reader<'a> {
         let mut at = start;
         let mut skip = offset;
         while out.len() < len {
+            if !crate::work::charge(1) {
+                return Err("work budget spent".into());
+            }
             let (data, next) = self.meta_block(at)?;
             if data.is_empty() {
                 return Err("empty metadata block".into());
@@ -148,6 +151,9 @@ impl<'a> Reader<'a> {
         let mut visited = 0usize;
         while let Some((r, path, depth)) = stack.pop() {
             visited += 1;
+            if !crate::work::charge(1) {
+                break;
+            }
             if out.len() >= max || visited > max {
                 err = Some(format!("more than {max} entries; the rest is skipped"));
                 break;

@@ -133,6 +133,9 @@ impl<'p> Walker<'p> {
     /// Count one structure; false once the entry budget is spent.
     pub fn tick(&mut self) -> bool {
         self.entries += 1;
+        if !crate::work::charge(1) {
+            return false;
+        }
         if self.entries > MAX_ENTRIES {
             if !self.entries_reported {
                 self.entries_reported = true;
@@ -167,6 +170,7 @@ impl<'p> Walker<'p> {
         };
         match r {
             Ok(out) => {
+                crate::work::charge_bytes(out.len());
                 self.left = self.left.saturating_sub(out.len() as u64);
                 self.format(kind);
                 Some(out)
@@ -206,6 +210,9 @@ impl<'p> Walker<'p> {
             return;
         }
         let Some(ac) = magic() else { return };
+        if !crate::work::charge_bytes(b.len()) {
+            return;
+        }
         let mut skip_until = 0usize;
         // Copyright lines count only inside UEFI structures (in a kernel or a root filesystem
         // they name hundreds of contributors, not the maker): kept until the ranges are known.
@@ -251,7 +258,7 @@ impl<'p> Walker<'p> {
             let Some(start) = start.filter(|&s| s >= skip_until) else {
                 continue;
             };
-            if self.entries > MAX_ENTRIES {
+            if self.entries > MAX_ENTRIES || !crate::work::charge(1) {
                 break;
             }
             let here = format!("{at}@{start:#x}");
