@@ -26,6 +26,7 @@ pub mod input;
 pub mod merge;
 pub mod model;
 pub mod output;
+pub mod ownership;
 pub mod plan;
 pub mod policy;
 pub mod report;

@@ -13,6 +13,7 @@ use crate::collectors::{
 use crate::model::{
     Report, RulesInfo, ScanError, ScanInfo, ScanOptions, Summary, ToolInfo, SCHEMA,
 };
+use crate::ownership::{OwnedPaths, OwnerIndex, Tie};
 use crate::rootfs::RootFs;
 use crate::roots::{self, Roots};
 use crate::rules::RuleDb;
@@ -20,7 +21,6 @@ use crate::walk::{self, Entry, WalkConfig};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Everything a scan needs, validated (built by `cli`).
@@ -177,29 +177,21 @@ pub fn scan(
                     .owned
                     .extend(ownership_outside_paths(&files, &ctxs[0], &root));
             }
-            let mut owned_dirs: Vec<HashMap<String, Arc<Owner>>> = vec![HashMap::new(); ctxs.len()];
-            for (r, o) in std::mem::take(&mut databases.owned_dirs_in) {
-                owned_dirs[r].entry(o.path).or_insert(o.owner);
-            }
-            let mut owned: Vec<HashMap<String, Arc<Owner>>> = vec![HashMap::new(); ctxs.len()];
-            let outside = std::mem::take(&mut databases.owned)
-                .into_iter()
-                .map(|o| (0, o));
-            for (r, o) in std::mem::take(&mut databases.owned_in)
-                .into_iter()
-                .chain(outside)
-            {
-                // A file that both the distribution and a language package list (a wheel's
-                // RECORD inside a deb) is the distribution's: it put the file on disk.
-                owned[r]
-                    .entry(o.path)
-                    .and_modify(|cur| {
-                        if o.owner.is_os_package() && !cur.is_os_package() {
-                            *cur = Arc::clone(&o.owner);
-                        }
-                    })
-                    .or_insert(o.owner);
-            }
+            let index = |lists: Vec<(usize, OwnedPaths)>, tie| {
+                let mut per_root: Vec<Vec<OwnedPaths>> =
+                    (0..ctxs.len()).map(|_| Vec::new()).collect();
+                for (r, o) in lists {
+                    per_root[r].push(o);
+                }
+                per_root
+                    .into_iter()
+                    .map(|o| OwnerIndex::new(OwnedPaths::concat(o), tie))
+                    .collect::<Vec<_>>()
+            };
+            let owned_dirs = index(std::mem::take(&mut databases.owned_dirs_in), Tie::First);
+            let mut files_in = std::mem::take(&mut databases.owned_in);
+            files_in.push((0, std::mem::take(&mut databases.owned)));
+            let owned = index(files_in, Tie::OsPackage);
             all.extend(databases.collected);
             let owners = Owners {
                 files: &owned,
@@ -348,10 +340,10 @@ struct Placed<'a> {
 #[derive(Default)]
 struct Databases {
     collected: Collected,
-    owned_in: Vec<(usize, crate::collectors::Owned)>,
-    owned_dirs_in: Vec<(usize, crate::collectors::Owned)>,
+    owned_in: Vec<(usize, OwnedPaths)>,
+    owned_dirs_in: Vec<(usize, OwnedPaths)>,
     /// Owned files of the scanned root found outside the walked paths.
-    owned: Vec<crate::collectors::Owned>,
+    owned: OwnedPaths,
 }
 
 /// Run one collector on one candidate: the panic of a collector becomes an error entry of
@@ -486,9 +478,9 @@ fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> 
                     roots::rebase(&mut got, &roots.list[f.root]);
                     Databases {
                         collected: got,
-                        owned_in: owned.into_iter().map(|o| (f.root, o)).collect(),
-                        owned_dirs_in: dirs.into_iter().map(|o| (f.root, o)).collect(),
-                        owned: Vec::new(),
+                        owned_in: vec![(f.root, owned)],
+                        owned_dirs_in: vec![(f.root, dirs)],
+                        owned: OwnedPaths::default(),
                     }
                 })
         })
@@ -502,17 +494,13 @@ fn database_phase(files: &[Placed<'_>], ctxs: &[Context<'_>], roots: &Roots) -> 
 
 /// When the walk is limited to some paths, package databases elsewhere in the root still say
 /// which files they own, so a limited walk does not report owned binaries as unowned.
-fn ownership_outside_paths(
-    walked: &[Placed<'_>],
-    ctx: &Context<'_>,
-    root: &RootFs,
-) -> Vec<crate::collectors::Owned> {
+fn ownership_outside_paths(walked: &[Placed<'_>], ctx: &Context<'_>, root: &RootFs) -> OwnedPaths {
     let seen: HashSet<&str> = walked
         .iter()
         .filter(|f| f.db && f.root == 0)
         .map(|f| f.inner)
         .collect();
-    let mut owned = Vec::new();
+    let mut owned = OwnedPaths::default();
     for c in ALL.iter().filter(|c| c.phase() == Phase::Database) {
         for p in c.database_paths() {
             if seen.contains(p) {
@@ -543,8 +531,8 @@ fn ownership_outside_paths(
 
 /// Who owns the files of each root: by file list, then by owned directory.
 struct Owners<'a> {
-    files: &'a [HashMap<String, Arc<Owner>>],
-    dirs: &'a [HashMap<String, Arc<Owner>>],
+    files: &'a [OwnerIndex],
+    dirs: &'a [OwnerIndex],
 }
 
 impl Owners<'_> {

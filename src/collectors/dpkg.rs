@@ -85,9 +85,13 @@ impl Collector for Dpkg {
                 Err(e) => Some(Collected::error(c.path, e)),
             })
             .collect();
-        for r in results {
+        // The file lists joined once, at their exact size (a host lists 100,000 files or more).
+        let mut owned = Vec::with_capacity(results.len());
+        for mut r in results {
+            owned.push(std::mem::take(&mut r.owned));
             out.extend(r);
         }
+        out.owned = crate::ownership::OwnedPaths::concat(owned);
         out
     }
 }

@@ -48,6 +48,10 @@ pub const MAX_IMAGE: u64 = 2 << 30;
 /// first bytes that is still read whole: a bigger one is a disk image or a data file, not a
 /// firmware image, and reading it would cost its size in memory.
 pub const MAX_UNSIGNED: u64 = 64 << 20;
+/// A file offered by its name alone, with no known signature in its head, over this size is
+/// first searched in a stream for a signature worth unpacking ([`worth_reading`]), so that a
+/// build cache or data file named `.bin` does not cost its size in memory.
+pub const SNIFF_STREAM: u64 = 4 << 20;
 /// Deepest nesting of containers (volume in section in capsule…, gzip in gzip…).
 pub const MAX_DEPTH: usize = 8;
 /// Bytes decompressed in total for one image.
@@ -86,6 +90,140 @@ pub fn sniff(head: &[u8]) -> bool {
         || at(0x24, &[0x18, 0x28, 0x6f, 0x01])
 }
 
+/// Whether a stream holds a signature the walk would act on. Every hit of
+/// [`signature::magic`] is checked as its parser would check it (a volume's header checksum, a
+/// uImage header CRC, a device tree's version, a squashfs superblock, a gzip stream that
+/// inflates…), because the bare magics occur by chance in any large file, and in every build
+/// cache of a program that names them. Read in 1 MiB chunks that overlap, so memory stays
+/// constant whatever the file's size.
+pub fn worth_reading(mut r: impl std::io::Read) -> bool {
+    const CHUNK: usize = 1 << 20;
+    /// Bytes after a hit its check may read.
+    const AHEAD: usize = 64 << 10;
+    /// Bytes before a hit where its structure starts (a tar header's `ustar` is at 257).
+    const BEHIND: usize = 512;
+    let Some(ac) = signature::magic() else {
+        return true;
+    };
+    let mut buf = vec![0u8; CHUNK + AHEAD + BEHIND];
+    let (mut have, mut from) = (0usize, 0usize);
+    loop {
+        let n = match r.read(&mut buf[have..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // Unreadable: let the whole read report it.
+            Err(_) => return true,
+        };
+        have += n;
+        let eof = n == 0;
+        if !eof && have < buf.len() {
+            continue;
+        }
+        let b = &buf[..have];
+        // A hit in the last bytes is looked at again, with what follows it, in the next chunk.
+        let limit = if eof { have } else { have - AHEAD };
+        for m in ac.find_iter(b) {
+            let pos = m.start();
+            if pos >= limit {
+                break;
+            }
+            if pos >= from && plausible(m.pattern().as_usize(), b, pos) {
+                return true;
+            }
+        }
+        if eof {
+            return false;
+        }
+        let keep = AHEAD + BEHIND;
+        buf.copy_within(have - keep..have, 0);
+        have = keep;
+        from = BEHIND;
+    }
+}
+
+/// Whether the hit of magic `pat` at `pos` of `b` starts a structure its parser would take.
+fn plausible(pat: usize, b: &[u8], pos: usize) -> bool {
+    let s = &b[pos..];
+    let be32 = |o: usize| rd::u32be(s, o).unwrap_or(0);
+    match pat {
+        0 => {
+            // The volume header, from 40 bytes before its signature, sums to zero.
+            let Some(fv) = pos.checked_sub(40).map(|st| &b[st..]) else {
+                return false;
+            };
+            let len = rd::u16le(fv, 48).unwrap_or(0) as usize;
+            (56..=4096).contains(&len)
+                && len % 2 == 0
+                && fv.get(..len).is_some_and(|h| {
+                    h.chunks_exact(2).fold(0u16, |a, w| {
+                        a.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+                    }) == 0
+                })
+        }
+        1 => s.get(..64).is_some_and(|h| {
+            let mut h = h.to_vec();
+            h[4..8].fill(0);
+            let mut crc = flate2::Crc::new();
+            crc.update(&h);
+            crc.sum() == be32(4)
+        }),
+        2 => {
+            let total = be32(4);
+            (40..1 << 30).contains(&total)
+                && be32(8) < total
+                && be32(12) <= total
+                && (16..=17).contains(&be32(20))
+                && be32(24) <= 17
+        }
+        3 => {
+            use std::io::Read;
+            if s.len() < 10 || s[3] & 0xe0 != 0 || !matches!(s[8], 0 | 2 | 4) {
+                return false;
+            }
+            let mut out = [0u8; 256];
+            let mut d = flate2::read::GzDecoder::new(&s[..s.len().min(64 << 10)]);
+            let mut got = 0;
+            while got < out.len() {
+                match d.read(&mut out[got..]) {
+                    Ok(0) => return got > 0,
+                    Ok(n) => got += n,
+                    Err(_) => return false,
+                }
+            }
+            true
+        }
+        4 => s.get(6..12).is_some_and(|f| {
+            let mut crc = flate2::Crc::new();
+            crc.update(&f[..2]);
+            f[0] == 0 && f[1] <= 0x0f && crc.sum() == u32::from_le_bytes([f[2], f[3], f[4], f[5]])
+        }),
+        // zstd frame header: the reserved bit is clear.
+        5 => s.get(4).is_some_and(|d| d & 0x08 == 0),
+        6 => {
+            let bs = rd::u32le(s, 12).unwrap_or(0);
+            rd::u16le(s, 28) == Some(4)
+                && bs.is_power_of_two()
+                && (4096..=1 << 20).contains(&bs)
+                && rd::u16le(s, 22) == Some(bs.trailing_zeros() as u16)
+        }
+        7 | 8 => s
+            .get(6..110)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+        9 => s.get(14).is_some_and(u8::is_ascii_digit),
+        10 | 11 => false,
+        12..=14 => {
+            let (hdr, img) = (rd::u32le(s, 16).unwrap_or(0), rd::u32le(s, 24).unwrap_or(0));
+            (28..=4096).contains(&hdr) && img >= hdr
+        }
+        15 => pos >= 16 && (pos - 16) % 4096 == 0,
+        16 => signature::lzma_header(s),
+        23 => pos
+            .checked_sub(257)
+            .is_some_and(|st| signature::recognise(pat, &b[st..]).is_some()),
+        _ => signature::recognise(pat, s).is_some(),
+    }
+}
+
 impl Collector for Firmware {
     fn id(&self) -> &'static str {
         "firmware"
@@ -110,7 +248,7 @@ impl Collector for Firmware {
         sniff(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
-        if c.size > MAX_UNSIGNED {
+        if c.size > SNIFF_STREAM {
             let head = if c.head.is_empty() {
                 c.open()
                     .and_then(|mut f| f.head(super::HEAD_LEN))
@@ -119,7 +257,17 @@ impl Collector for Firmware {
                 c.head.to_vec()
             };
             if !sniff(&head) {
-                return Collected::default();
+                if c.size > MAX_UNSIGNED {
+                    return Collected::default();
+                }
+                match c.open().and_then(crate::rootfs::Opened::reader) {
+                    Ok(r) => {
+                        if !worth_reading(r) {
+                            return Collected::default();
+                        }
+                    }
+                    Err(e) => return Collected::error(c.path, format!("cannot read image: {e}")),
+                }
             }
         }
         let bytes = match c.load("image", MAX_IMAGE) {
@@ -479,5 +627,130 @@ mod tests {
         );
         assert_eq!(copyright_holder("Copyright 2020").as_deref(), None);
         assert_eq!(copyright_holder("Copyright %s").as_deref(), None);
+    }
+    /// Data with no signature at all: bytes from a small linear congruential generator, with
+    /// every byte that could start a magic replaced.
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_u32;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                match (x >> 24) as u8 {
+                    0x5f | 0x27 | 0xd0 | 0x1f | 0xfd | 0x28 | b'h' | b'0' | b'L' | b'C' | 0x5a
+                    | 0x5d | b'B' | 0x04 | 0x85 | 0x45 | b'U' | b'P' | b'u' | b'7' | b'A' => 0,
+                    b => b,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stream_sniff_finds_a_signature_anywhere_and_nothing_in_noise() {
+        let n = 3 << 20;
+        let plain = noise(n);
+        assert!(!worth_reading(&plain[..]));
+        // An xz stream header (magic, flags, their CRC) straddling the first chunk boundary,
+        // in the middle, and at the very end; the bare magic is chance.
+        let mut xz = b"\xfd7zXZ\x00\x00\x04".to_vec();
+        let mut crc = flate2::Crc::new();
+        crc.update(&xz[6..8]);
+        xz.extend_from_slice(&crc.sum().to_le_bytes());
+        for at in [(1 << 20) - 3, (2 << 20) + 10, n - 12] {
+            let mut b = plain.clone();
+            b[at..at + 12].copy_from_slice(&xz);
+            assert!(worth_reading(&b[..]), "xz header at {at:#x}");
+            b[at + 8] ^= 1;
+            assert!(!worth_reading(&b[..]), "xz magic with a bad CRC at {at:#x}");
+        }
+        // A gzip magic with reserved flag bits set is chance, and so is a header followed by
+        // bytes that do not inflate; a real stream is not.
+        let mut b = plain.clone();
+        b[5000..5010].copy_from_slice(&[0x1f, 0x8b, 0x08, 0xe0, 0, 0, 0, 0, 9, 3]);
+        assert!(!worth_reading(&b[..]));
+        b[5000..5010].copy_from_slice(&[0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 3]);
+        assert!(!worth_reading(&b[..]));
+        let gz = {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&[7u8; 4096]).unwrap();
+            e.finish().unwrap()
+        };
+        b[5000..5000 + gz.len()].copy_from_slice(&gz);
+        assert!(worth_reading(&b[..]));
+        // The magics as a program's constants hold them (a build cache of a scanner), each
+        // followed by unrelated bytes, are not structures.
+        let mut b = plain.clone();
+        let mut at = 100_000;
+        for m in [
+            &b"_FVH"[..],
+            &[0x27, 0x05, 0x19, 0x56],
+            &[0xd0, 0x0d, 0xfe, 0xed],
+            b"hsqs",
+            b"070701",
+            b"Linux version ",
+            b"PK\x03\x04",
+            b"ustar",
+            b"UBI#",
+            b"BZh",
+        ] {
+            b[at..at + m.len()].copy_from_slice(m);
+            at += 70_000;
+        }
+        assert!(!worth_reading(&b[..]));
+        // The two-byte jffs2 magic alone is not enough.
+        let mut b = plain;
+        b[7000..7002].copy_from_slice(&[0x85, 0x19]);
+        assert!(!worth_reading(&b[..]));
+    }
+
+    #[test]
+    fn big_unsigned_file_is_read_only_when_it_holds_something() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = noise(SNIFF_STREAM as usize + (1 << 20));
+        std::fs::write(dir.path().join("cache.bin"), &data).unwrap();
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(b"Linux version 6.1.0-test (builder@host) #1 SMP\n")
+            .unwrap();
+        let gz = gz.finish().unwrap();
+        let at = data.len() - (1 << 19);
+        data[at..at + gz.len()].copy_from_slice(&gz);
+        std::fs::write(dir.path().join("update.bin"), &data).unwrap();
+        let root = crate::rootfs::RootFs::new(dir.path()).unwrap();
+        let os = crate::collectors::OsRelease::default();
+        let options = crate::model::ScanOptions::default();
+        let ctx = Context {
+            root: &root,
+            os: &os,
+            options: &options,
+            deep: None,
+        };
+        let run = |name: &str| {
+            let host = dir.path().join(name);
+            let path = format!("/{name}");
+            Firmware.collect(
+                &Candidate {
+                    path: &path,
+                    host: &host,
+                    fs: &root,
+                    size: data.len() as u64,
+                    head: &[],
+                    owner: None,
+                    loaded: Default::default(),
+                },
+                &ctx,
+            )
+        };
+        let cache = run("cache.bin");
+        assert!(cache.components.is_empty() && cache.errors.is_empty());
+        let update = run("update.bin");
+        let top = update
+            .components
+            .iter()
+            .find(|c| c.id == "firmware:/update.bin")
+            .expect("the image component");
+        let formats = top.properties.get("formats").cloned();
+        assert!(formats.is_some_and(|f| f.contains("gzip")));
     }
 }

@@ -1,7 +1,7 @@
 //! The collector frame: what every collector is given and returns. A [`Collector`] is offered
 //! [`Candidate`] files (by path, or by their first [`HEAD_LEN`] bytes) with a [`Context`] (the
 //! root they lie in, its os-release, the scan options) and returns [`Collected`]: components,
-//! the problems met, the files its packages own ([`Owned`]) and edges between components.
+//! the problems met, the files its packages own ([`OwnedPaths`]) and edges between components.
 //! Capped reads of a candidate ([`Candidate::load`], [`Candidate::text`]) live here once, so
 //! no collector re-implements them; the scan ([`crate::scan`]) runs collectors, isolates
 //! their panics, sets `found_by` and places what they found in its root.
@@ -9,6 +9,7 @@
 //! This module holds no format knowledge: parsers live in the collectors.
 
 use crate::model::{Component, ScanError};
+use crate::ownership::OwnedPaths;
 use crate::rootfs::RootFs;
 use std::collections::HashMap;
 use std::path::Path;
@@ -79,15 +80,6 @@ impl Owner {
     pub fn is_os_package(&self) -> bool {
         matches!(self.ecosystem.as_str(), "deb" | "rpm" | "apk")
     }
-}
-
-/// A file a package owns: its system path (canonical inside the root) and the package.
-#[derive(Debug, Clone)]
-pub struct Owned {
-    /// System path.
-    pub path: String,
-    /// The owning package.
-    pub owner: Arc<Owner>,
 }
 
 impl Candidate<'_> {
@@ -214,11 +206,11 @@ pub struct Collected {
     pub components: Vec<Component>,
     /// Problems met (the rest of the input was still used).
     pub errors: Vec<ScanError>,
-    /// Files owned by the components (database collectors only).
-    pub owned: Vec<Owned>,
+    /// Files owned by the components (database collectors only), by canonical system path.
+    pub owned: OwnedPaths,
     /// Directories whose files a component owns when no file list names them (an installed npm
     /// package's folder, a gem's folder): the deepest such directory of a file owns it.
-    pub owned_dirs: Vec<Owned>,
+    pub owned_dirs: OwnedPaths,
     /// Edges between components (by component id).
     pub relationships: Vec<crate::model::Relationship>,
 }
@@ -234,20 +226,14 @@ impl Collected {
     }
 
     /// Record that `owner` owns the file at system path `path`.
-    pub fn own(&mut self, path: String, owner: &Arc<Owner>) {
-        self.owned.push(Owned {
-            path,
-            owner: Arc::clone(owner),
-        });
+    pub fn own(&mut self, path: impl AsRef<str>, owner: &Arc<Owner>) {
+        self.owned.push(path.as_ref(), owner);
     }
 
     /// Record that `owner` owns every file below directory `dir` (a system path) that no file
     /// list names and no deeper owned directory holds.
-    pub fn own_dir(&mut self, dir: String, owner: &Arc<Owner>) {
-        self.owned_dirs.push(Owned {
-            path: dir,
-            owner: Arc::clone(owner),
-        });
+    pub fn own_dir(&mut self, dir: impl AsRef<str>, owner: &Arc<Owner>) {
+        self.owned_dirs.push(dir.as_ref(), owner);
     }
 
     /// A result with a single error.

@@ -1,5 +1,6 @@
-//! Java archives: `.jar`, `.war`, `.ear` (and Jenkins `.hpi`/`.jpi`), read with the `zip` crate
-//! from memory, including archives nested inside them (`WEB-INF/lib/*.jar`,
+//! Java archives: `.jar`, `.war`, `.ear` (and Jenkins `.hpi`/`.jpi`), read through their zip
+//! central directory ([`super::zipdir`], which keeps only the entries read), including archives
+//! nested inside them (`WEB-INF/lib/*.jar`,
 //! `BOOT-INF/lib/*.jar`, `lib/*.jar` of an EAR).
 //!
 //! Each `META-INF/maven/<group>/<artifact>/pom.properties` is a component (a shaded jar holds
@@ -12,20 +13,23 @@
 //! Components: `maven:<groupId>:<artifactId>@<version>`, purl
 //! `pkg:maven/<groupId>/<artifactId>@<version>`; nested archives are located as
 //! `outer.war!/WEB-INF/lib/inner.jar` with a `contains` edge from the outer component. Caps:
-//! archives up to 2 GiB (memory-mapped), nesting 4 levels deep, each nested archive up to
-//! 256 MiB and 1 GiB inflated per top-level archive, metadata entries up to 1 MiB, 100 000
-//! entries per archive.
+//! archives up to 2 GiB (read through the index, never whole), nesting 4 levels deep, each
+//! nested archive up to 256 MiB (held one at a time) and 1 GiB inflated per top-level archive,
+//! metadata entries up to 1 MiB, 10,000 metadata entries and nested archives kept per archive
+//! (the entries passed over cost nothing but their work-budget steps).
 
+use super::zipdir;
 use super::{meta, Candidate, Collected, Collector, Context};
 use crate::model::{Component, EvidenceKind, Relationship, RelationshipKind, ScanError};
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 
 const MAX_ARCHIVE: u64 = 2 << 30;
 const MAX_DEPTH: usize = 4;
 const MAX_NESTED: u64 = 256 << 20;
 const MAX_TOTAL: u64 = 1 << 30;
 const MAX_META: u64 = 1 << 20;
-const MAX_ENTRIES: usize = 100_000;
+/// Metadata entries and nested archives kept from one central directory.
+const MAX_KEPT: usize = 10_000;
 const EXTS: [&str; 5] = [".jar", ".war", ".ear", ".hpi", ".jpi"];
 
 /// The Java archive collector.
@@ -71,22 +75,23 @@ impl Collector for Java {
         };
         let mut out = Collected::default();
         let mut budget = MAX_TOTAL;
-        archive(reader, c.path, 0, &mut budget, &mut out);
+        archive(reader, c.size, c.path, 0, &mut budget, &mut out);
         out
     }
 }
 
 /// Read one archive (and, recursively, the archives inside it); returns the ids of its own
-/// components.
-fn archive<R: Read + std::io::Seek>(
-    reader: R,
+/// components and, for each nested archive, the ids of its components.
+fn archive<R: Read + Seek>(
+    mut reader: R,
+    len: u64,
     at: &str,
     depth: usize,
     budget: &mut u64,
     out: &mut Collected,
 ) -> Vec<String> {
-    let mut zip = match zip::ZipArchive::new(reader) {
-        Ok(z) => z,
+    let dir = match zipdir::directory(&mut reader, len) {
+        Ok(d) => d,
         Err(e) => {
             out.errors.push(ScanError::new(
                 at,
@@ -95,56 +100,79 @@ fn archive<R: Read + std::io::Seek>(
             return Vec::new();
         }
     };
-    if zip.len() > MAX_ENTRIES {
+    let is_meta = |lower: &str| {
+        lower == "meta-inf/manifest.mf"
+            || (lower.starts_with("meta-inf/maven/") && lower.ends_with("/pom.properties"))
+    };
+    let is_nested = |lower: &str| depth < MAX_DEPTH && EXTS.iter().any(|e| lower.ends_with(e));
+    let (kept, err) = zipdir::entries(
+        &mut reader,
+        &dir,
+        |name| {
+            let lower = name.to_ascii_lowercase();
+            is_meta(&lower) || is_nested(&lower)
+        },
+        MAX_KEPT,
+    );
+    if let Some(e) = err {
+        out.errors.push(ScanError::new(at, e));
+    }
+    if kept.len() >= MAX_KEPT {
         out.errors.push(ScanError::new(
             at,
-            format!("{} entries, over the {MAX_ENTRIES} limit", zip.len()),
+            format!(
+                "more than {MAX_KEPT} metadata entries and nested archives; the rest is skipped"
+            ),
         ));
-        return Vec::new();
     }
     let mut manifest = None;
     let mut poms = Vec::new();
     let mut nested = Vec::new();
-    for i in 0..zip.len() {
-        let mut f = match zip.by_index(i) {
-            Ok(f) => f,
-            Err(e) => {
-                out.errors
-                    .push(ScanError::new(at, format!("entry {i}: {e}")));
-                continue;
-            }
-        };
-        let name = f.name().to_owned();
+    for e in kept.iter().filter(|e| !e.dir) {
+        let name = &e.name;
         let lower = name.to_ascii_lowercase();
-        if lower == "meta-inf/manifest.mf"
-            || (lower.starts_with("meta-inf/maven/") && lower.ends_with("/pom.properties"))
-        {
-            let mut s = String::new();
-            match (&mut f).take(MAX_META).read_to_string(&mut s) {
-                Ok(_) if lower.ends_with(".mf") => manifest = Some(s),
-                Ok(_) => poms.push((name, s)),
-                Err(e) => out.errors.push(ScanError::new(
-                    format!("{at}!/{name}"),
-                    format!("cannot inflate: {e}"),
-                )),
+        let entry_at = || format!("{at}!/{name}");
+        if is_meta(&lower) {
+            let mut b = Vec::new();
+            match zipdir::open(&mut reader, &dir, e, MAX_META)
+                .and_then(|mut r| r.read_to_end(&mut b))
+            {
+                Ok(_) => {
+                    let s = String::from_utf8_lossy(&b).into_owned();
+                    if lower.ends_with(".mf") {
+                        manifest = Some(s);
+                    } else {
+                        poms.push((name.clone(), s));
+                    }
+                }
+                Err(err) => out
+                    .errors
+                    .push(ScanError::new(entry_at(), format!("cannot inflate: {err}"))),
             }
-        } else if depth < MAX_DEPTH && f.is_file() && EXTS.iter().any(|e| lower.ends_with(e)) {
-            let size = f.size();
+        } else {
+            let size = e.size;
             if size > MAX_NESTED || size > *budget {
                 out.errors.push(ScanError::new(
-                    format!("{at}!/{name}"),
+                    entry_at(),
                     format!("nested archive of {size} bytes skipped (limit)"),
                 ));
                 continue;
             }
             *budget -= size;
             let mut buf = Vec::with_capacity(size as usize);
-            match (&mut f).take(size).read_to_end(&mut buf) {
-                Ok(_) => nested.push((name, buf)),
-                Err(e) => out.errors.push(ScanError::new(
-                    format!("{at}!/{name}"),
-                    format!("cannot inflate: {e}"),
-                )),
+            match zipdir::open(&mut reader, &dir, e, size).and_then(|mut r| r.read_to_end(&mut buf))
+            {
+                // Read one nested archive at a time: its bytes are dropped once it is done.
+                Ok(_) => {
+                    let inner_at = entry_at();
+                    let n = buf.len() as u64;
+                    let inner =
+                        archive(Cursor::new(&buf[..]), n, &inner_at, depth + 1, budget, out);
+                    nested.push(inner);
+                }
+                Err(err) => out
+                    .errors
+                    .push(ScanError::new(entry_at(), format!("cannot inflate: {err}"))),
             }
         }
     }
@@ -204,9 +232,7 @@ fn archive<R: Read + std::io::Seek>(
         ids.push(comp.id.clone());
         out.components.push(comp);
     }
-    for (name, buf) in nested {
-        let inner_at = format!("{at}!/{name}");
-        let inner = archive(Cursor::new(&buf[..]), &inner_at, depth + 1, budget, out);
+    for inner in nested {
         for from in &ids {
             for to in &inner {
                 out.relationships.push(Relationship {

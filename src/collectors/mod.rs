@@ -13,7 +13,7 @@
 
 pub use frame::{
     find_ci, is_executable_head, Candidate, Collected, Collector, Context, DirCache, OsRelease,
-    Owned, Owner, Phase, HEAD_LEN,
+    Owner, Phase, HEAD_LEN,
 };
 
 pub mod apk;
@@ -45,6 +45,7 @@ pub mod signature;
 pub mod snap;
 pub mod trust;
 pub mod windows;
+pub mod zipdir;
 
 /// Every collector, in a fixed order. Adding a collector is one line here.
 pub static ALL: &[&dyn Collector] = &[

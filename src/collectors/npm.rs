@@ -132,7 +132,7 @@ fn installed(v: &Value, at: &str) -> Collected {
     // An installed package owns its folder (its nested `node_modules` hold other packages,
     // whose deeper folders own their own files).
     if installed_dir(dir).is_some() {
-        out.own_dir(dir.to_owned(), &super::Owner::of(&comp));
+        out.own_dir(dir, &super::Owner::of(&comp));
     }
     out.components.push(comp);
     out
