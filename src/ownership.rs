@@ -83,9 +83,12 @@ impl OwnedPaths {
 
     /// Join lists, with room for exactly what they hold.
     pub fn concat(lists: impl IntoIterator<Item = OwnedPaths>) -> OwnedPaths {
-        let lists: Vec<Paths> = lists.into_iter().filter_map(|l| l.0).map(|b| *b).collect();
-        if lists.is_empty() {
-            return OwnedPaths::default();
+        let mut lists: Vec<Box<Paths>> = lists.into_iter().filter_map(|l| l.0).collect();
+        match lists.len() {
+            0 => return OwnedPaths::default(),
+            // One list (a root with one package database) is taken as it is, not copied.
+            1 => return OwnedPaths(lists.pop()),
+            _ => {}
         }
         let mut out = Paths {
             text: String::with_capacity(lists.iter().map(|l| l.text.len()).sum()),
@@ -93,7 +96,7 @@ impl OwnedPaths {
             owners: Vec::with_capacity(lists.iter().map(|l| l.owners.len()).sum()),
         };
         for l in lists {
-            out.append(l);
+            out.append(*l);
         }
         OwnedPaths(Some(Box::new(out)))
     }
