@@ -331,7 +331,7 @@ impl<'a> Reader<'a> {
             );
             let raw = self
                 .b
-                .get(start..start + (w & 0x00ff_ffff) as usize)
+                .get(start..start.saturating_add((w & 0x00ff_ffff) as usize))
                 .ok_or("fragment past the end")?;
             let block = if w & (1 << 24) != 0 {
                 raw.to_vec()
@@ -342,7 +342,7 @@ impl<'a> Reader<'a> {
             let from = i.frag_offset as usize;
             out.extend_from_slice(
                 block
-                    .get(from..from + tail)
+                    .get(from..from.saturating_add(tail))
                     .ok_or("fragment shorter than the file")?,
             );
         }
