@@ -134,6 +134,11 @@ pub static TARGETS: &[Target] = &[
         what: "policy YAML",
         run: policy,
     },
+    Target {
+        name: "zip",
+        what: "zip central directory and entries (Java archives)",
+        run: zip,
+    },
 ];
 
 /// Run target `name` on `data`; false when no target has that name.
@@ -205,6 +210,20 @@ fn dpkg(data: &[u8]) {
 
 fn apk(data: &[u8]) {
     let _ = collectors::apk::parse_installed(&text(data));
+}
+
+fn zip(data: &[u8]) {
+    use std::io::Read;
+    let mut c = std::io::Cursor::new(data);
+    let Ok(dir) = collectors::zipdir::directory(&mut c, data.len() as u64) else {
+        return;
+    };
+    let (kept, _) = collectors::zipdir::entries(&mut c, &dir, |_| true, 64);
+    for e in &kept {
+        if let Ok(mut r) = collectors::zipdir::open(&mut c, &dir, e, 1 << 16) {
+            let _ = r.read_to_end(&mut Vec::new());
+        }
+    }
 }
 
 fn regf(data: &[u8]) {
