@@ -8,6 +8,7 @@
 //! header, stored or deflated, capped at the size the caller allows. ZIP64 sizes, offsets and
 //! counts are honoured, as is data prepended to the archive (a launcher script before a jar).
 
+use crate::bytes::{u16le, u32le, u64le};
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 /// One kept entry of the central directory.
@@ -47,16 +48,6 @@ const EOCD64_LOCATOR: u32 = 0x0706_4b50;
 const EOCD64: u32 = 0x0606_4b50;
 const CENTRAL: u32 = 0x0201_4b50;
 const LOCAL: u32 = 0x0403_4b50;
-
-fn u16le(b: &[u8], o: usize) -> Option<u16> {
-    crate::bytes::u16le(b, o)
-}
-fn u32le(b: &[u8], o: usize) -> Option<u32> {
-    crate::bytes::u32le(b, o)
-}
-fn u64le(b: &[u8], o: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?))
-}
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
