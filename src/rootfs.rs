@@ -89,6 +89,14 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+/// Bytes of part of a file ([`Opened::read_range`]), holding their share of the memory budget
+/// of large reads until dropped.
+pub struct Part {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    _held: Held,
+}
+
 /// A seekable byte stream ([`Opened::seekable`]).
 pub trait ReadSeek: Read + io::Seek + Send {}
 impl<T: Read + io::Seek + Send> ReadSeek for T {}
@@ -182,6 +190,34 @@ impl Opened {
             Opened::Disk(f, md) => f.try_clone().ok().map(|f| (f, md.clone())),
             Opened::Memory(_) => None,
         }
+    }
+
+    /// `len` bytes from offset `off` (fewer where the file ends first), read (never mapped),
+    /// waiting for their share of [`LOAD_BUDGET`] when large, with a host file checked for
+    /// change afterwards.
+    pub fn read_range(self, off: u64, len: u64) -> io::Result<Part> {
+        let len = len.min(self.len().saturating_sub(off));
+        let n = usize::try_from(len).map_err(|_| io::Error::other("range too large"))?;
+        let held = Held::acquire(if len < MMAP_THRESHOLD { 0 } else { len });
+        let mut buf = vec![0u8; n];
+        match self {
+            Opened::Disk(f, md) => {
+                read_exact_at(&f, &mut buf, off)?;
+                unchanged(&f, &md)?;
+            }
+            Opened::Memory(m) => {
+                let all = whole(&m)?;
+                let at = usize::try_from(off).map_err(|_| io::Error::other("range too large"))?;
+                let part = all
+                    .get(at..at.saturating_add(n))
+                    .ok_or_else(|| io::Error::other("range past the end of the file"))?;
+                buf.copy_from_slice(part);
+            }
+        }
+        Ok(Part {
+            bytes: buf,
+            _held: held,
+        })
     }
 
     /// A stream of the whole file.

@@ -90,29 +90,55 @@ pub fn sniff(head: &[u8]) -> bool {
         || at(0x24, &[0x18, 0x28, 0x6f, 0x01])
 }
 
-/// Whether a stream holds a signature the walk would act on. Every hit of
-/// [`signature::magic`] is checked as its parser would check it (a volume's header checksum, a
-/// uImage header CRC, a device tree's version, a squashfs superblock, a gzip stream that
-/// inflates…), because the bare magics occur by chance in any large file, and in every build
-/// cache of a program that names them. Read in 1 MiB chunks that overlap, so memory stays
-/// constant whatever the file's size.
-pub fn worth_reading(mut r: impl std::io::Read) -> bool {
+/// Whether a stream holds a signature the walk would act on ([`structures`] finds one).
+pub fn worth_reading(r: impl std::io::Read) -> bool {
+    structures(r).is_ok_and(|w| !w.is_empty())
+}
+
+/// Most structures [`structures`] reports in one file (the rest are not read).
+pub const MAX_WINDOWS: usize = 256;
+/// Bytes read after a structure whose length its header does not give (a gzip, xz, zstd or
+/// LZMA stream, a cpio archive, a flash image).
+pub const STREAM_WINDOW: u64 = 8 << 20;
+
+/// A part of a file to read and walk: where a structure starts, and how far it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Offset in the file.
+    pub start: u64,
+    /// Bytes from there (may reach past the end of the file, which the read clips).
+    pub len: u64,
+}
+
+/// The structures of a stream the walk would act on, each as the window of the file it
+/// takes: from where it starts, as long as its header says ([`extent`]; at most
+/// [`MAX_UNSIGNED`] bytes), or [`STREAM_WINDOW`] bytes for a stream of unknown length (cut
+/// short where a structure of known length that reaches past it starts). Structures inside an
+/// earlier window are that window's. Every hit of [`signature::magic`] is checked as its
+/// parser would check it ([`plausible`]: a volume's header checksum, a uImage header CRC, a
+/// device tree's version, a squashfs superblock, a gzip stream that inflates…), because the
+/// bare magics occur by chance in any large file, and in every build cache of a program that
+/// names them. Read in 1 MiB chunks that overlap, so memory stays constant whatever the file's
+/// size. `Err` when the stream cannot be read.
+pub fn structures(mut r: impl std::io::Read) -> std::io::Result<Vec<Window>> {
     const CHUNK: usize = 1 << 20;
     /// Bytes after a hit its check may read.
     const AHEAD: usize = 64 << 10;
     /// Bytes before a hit where its structure starts (a tar header's `ustar` is at 257).
     const BEHIND: usize = 512;
     let Some(ac) = signature::magic() else {
-        return true;
+        return Ok(Vec::new());
     };
+    // (start, length if its header gives it)
+    let mut hits: Vec<(u64, Option<u64>)> = Vec::new();
     let mut buf = vec![0u8; CHUNK + AHEAD + BEHIND];
-    let (mut have, mut from) = (0usize, 0usize);
-    loop {
+    // `base`: the stream offset of `buf[0]`.
+    let (mut have, mut from, mut base) = (0usize, 0usize, 0u64);
+    'read: loop {
         let n = match r.read(&mut buf[have..]) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            // Unreadable: let the whole read report it.
-            Err(_) => return true,
+            Err(e) => return Err(e),
         };
         have += n;
         let eof = n == 0;
@@ -127,17 +153,78 @@ pub fn worth_reading(mut r: impl std::io::Read) -> bool {
             if pos >= limit {
                 break;
             }
-            if pos >= from && plausible(m.pattern().as_usize(), b, pos) {
-                return true;
+            let pat = m.pattern().as_usize();
+            if pos < from || !plausible(pat, b, pos) {
+                continue;
+            }
+            let Some(st) = pos.checked_sub(match pat {
+                0 => 40,
+                15 => 16,
+                23 => 257,
+                _ => 0,
+            }) else {
+                continue;
+            };
+            let start = base + st as u64;
+            if hits.last().is_some_and(|&(s, _)| s >= start) {
+                continue;
+            }
+            hits.push((start, extent(pat, &b[st..])));
+            if hits.len() >= MAX_WINDOWS * 4 {
+                break 'read;
             }
         }
         if eof {
-            return false;
+            break;
         }
         let keep = AHEAD + BEHIND;
         buf.copy_within(have - keep..have, 0);
+        base += (have - keep) as u64;
         have = keep;
         from = BEHIND;
+    }
+    let mut out: Vec<Window> = Vec::new();
+    let mut covered = 0u64;
+    for (i, &(start, len)) in hits.iter().enumerate() {
+        if start < covered {
+            continue;
+        }
+        let mut end = start.saturating_add(len.unwrap_or(STREAM_WINDOW).clamp(1, MAX_UNSIGNED));
+        if len.is_none() {
+            if let Some(&(next, _)) = hits[i + 1..]
+                .iter()
+                .take_while(|h| h.0 < end)
+                .find(|h| h.1.is_some_and(|l| h.0.saturating_add(l) > end))
+            {
+                end = next;
+            }
+        }
+        out.push(Window {
+            start,
+            len: end - start,
+        });
+        covered = end;
+        if out.len() == MAX_WINDOWS {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The length of the structure of magic `pat` that starts at `s`, where its header gives it:
+/// a volume's `FvLength`, a uImage's header and data, a device tree's `totalsize`, a
+/// squashfs's `bytes_used`, a capsule's image size; a text or a recognised header is small.
+fn extent(pat: usize, s: &[u8]) -> Option<u64> {
+    match pat {
+        0 => rd::u64le(s, 32),
+        1 => rd::u32be(s, 12).map(|n| 64 + u64::from(n)),
+        2 => rd::u32be(s, 4).map(u64::from),
+        6 => rd::u64le(s, 40),
+        12..=14 => rd::u32le(s, 24).map(u64::from),
+        // A flash image: the rest of the file.
+        15 => Some(u64::MAX),
+        3..=5 | 7 | 8 | 16 => None,
+        _ => Some(4096),
     }
 }
 
@@ -248,6 +335,8 @@ impl Collector for Firmware {
         sniff(head)
     }
     fn collect(&self, c: &Candidate<'_>, ctx: &Context<'_>) -> Collected {
+        let mut w = Walker::new(c.path);
+        w.keep = Some(&nested::wanted);
         if c.size > SNIFF_STREAM {
             let head = if c.head.is_empty() {
                 c.open()
@@ -256,18 +345,48 @@ impl Collector for Firmware {
             } else {
                 c.head.to_vec()
             };
-            if !sniff(&head) {
+            if !sniff(&head) && !super::bootrom::sniff(&head) {
+                // Offered by its name alone: only the structures a stream search finds are
+                // read, each at its own extent, so a large file costs its structures in
+                // memory, not its size.
                 if c.size > MAX_UNSIGNED {
                     return Collected::default();
                 }
-                match c.open().and_then(crate::rootfs::Opened::reader) {
-                    Ok(r) => {
-                        if !worth_reading(r) {
-                            return Collected::default();
+                // The first open's handle tells at the end whether the file changed while
+                // it was searched and its windows read.
+                let mut check = None;
+                let found = c.open().and_then(|f| {
+                    check = f.change_check();
+                    structures(f.reader()?)
+                });
+                let windows = match found {
+                    Ok(w) if w.is_empty() => return Collected::default(),
+                    Ok(w) => w,
+                    Err(e) => return Collected::error(c.path, format!("cannot read image: {e}")),
+                };
+                if windows.len() == MAX_WINDOWS {
+                    w.error(
+                        "image",
+                        format!("more than {MAX_WINDOWS} structures found by signature; the rest is not read"),
+                    );
+                }
+                for win in windows {
+                    match c.open().and_then(|f| f.read_range(win.start, win.len)) {
+                        Ok(part) => {
+                            w.origin = win.start;
+                            w.scan(&part.bytes, 0, "");
+                        }
+                        Err(e) => {
+                            w.error(&format!("@{:#x}", win.start), format!("cannot read: {e}"));
+                            break;
                         }
                     }
-                    Err(e) => return Collected::error(c.path, format!("cannot read image: {e}")),
                 }
+                w.origin = 0;
+                if let Some(Err(e)) = check.map(|(f, md)| crate::rootfs::unchanged(&f, &md)) {
+                    w.error("image", e.to_string());
+                }
+                return finish(c, ctx, w, false);
             }
         }
         let bytes = match c.load("image", MAX_IMAGE) {
@@ -280,22 +399,25 @@ impl Collector for Firmware {
         if super::bootrom::identify(&bytes, name).is_some() {
             return Collected::default();
         }
-        let mut w = Walker::new(c.path);
-        w.keep = Some(&nested::wanted);
         bzimage(&mut w, &bytes);
         w.scan(&bytes, 0, "");
-        // A file offered by name alone that holds nothing recognisable is not firmware.
-        if w.f.formats.is_empty()
-            && w.f.errors.is_empty()
-            && !sniff(&bytes[..bytes.len().min(super::HEAD_LEN)])
-        {
-            return Collected::default();
-        }
-        let kept = std::mem::take(&mut w.f.kept);
-        let mut out = components(c.path, w.f);
-        out.extend(nested::collect(c.path, kept, ctx.options));
-        out
+        let signed = sniff(&bytes[..bytes.len().min(super::HEAD_LEN)]);
+        drop(bytes);
+        finish(c, ctx, w, signed)
     }
+}
+
+/// The report of a walk: nothing for a file offered by name alone (not `signed` by its head)
+/// that holds nothing recognisable (it is not firmware), else the image's components and the
+/// package databases found inside it.
+fn finish(c: &Candidate<'_>, ctx: &Context<'_>, mut w: Walker<'_>, signed: bool) -> Collected {
+    if w.f.formats.is_empty() && w.f.errors.is_empty() && !signed {
+        return Collected::default();
+    }
+    let kept = std::mem::take(&mut w.f.kept);
+    let mut out = components(c.path, w.f);
+    out.extend(nested::collect(c.path, kept, ctx.options));
+    out
 }
 
 /// Turn findings into the image component, its children and their relationships.
@@ -704,6 +826,54 @@ mod tests {
     }
 
     #[test]
+    fn structures_are_windows_at_their_own_extent() {
+        use std::io::Write;
+        let n = 12 << 20;
+        let mut b = noise(n);
+        let gz = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&[7u8; 4096]).unwrap();
+            e.finish().unwrap()
+        };
+        // A device tree header (totalsize 0x20000, version 17) a little after the gzip
+        // stream, reaching past the stream's window; a second gzip stream inside it.
+        let mut dt = vec![0u8; 40];
+        dt[..4].copy_from_slice(&[0xd0, 0x0d, 0xfe, 0xed]);
+        dt[4..8].copy_from_slice(&0x20000u32.to_be_bytes());
+        dt[8..12].copy_from_slice(&0x38u32.to_be_bytes());
+        dt[12..16].copy_from_slice(&0x100u32.to_be_bytes());
+        dt[20..24].copy_from_slice(&17u32.to_be_bytes());
+        dt[24..28].copy_from_slice(&16u32.to_be_bytes());
+        let (g, d) = (3 << 20, (3 << 20) + (8 << 20) - 0x1000);
+        b[g..g + gz.len()].copy_from_slice(&gz);
+        b[d..d + 40].copy_from_slice(&dt);
+        b[d + 0x1000..d + 0x1000 + gz.len()].copy_from_slice(&gz);
+        let w = structures(&b[..]).unwrap();
+        assert_eq!(
+            w,
+            vec![
+                Window {
+                    start: g as u64,
+                    len: (d - g) as u64
+                },
+                Window {
+                    start: d as u64,
+                    len: 0x20000
+                },
+            ]
+        );
+        // Nothing in noise; a read error is an error.
+        assert!(structures(&noise(3 << 20)[..]).unwrap().is_empty());
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("device gone"))
+            }
+        }
+        assert!(structures(Broken).is_err());
+    }
+
+    #[test]
     fn big_unsigned_file_is_read_only_when_it_holds_something() {
         use flate2::{write::GzEncoder, Compression};
         use std::io::Write;
@@ -752,5 +922,14 @@ mod tests {
             .expect("the image component");
         let formats = top.properties.get("formats").cloned();
         assert!(formats.is_some_and(|f| f.contains("gzip")));
+        // The kernel found in the window is reported, under the file's own offsets.
+        assert!(
+            update
+                .components
+                .iter()
+                .any(|c| c.version.as_deref() == Some("6.1.0-test")),
+            "{:?}",
+            update.components
+        );
     }
 }

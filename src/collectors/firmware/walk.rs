@@ -100,6 +100,9 @@ pub struct Walker<'p> {
     /// (by their path in that filesystem, `/var/lib/dpkg/status`).
     pub keep: Option<&'p (dyn Fn(&str) -> bool + Sync)>,
     kept_bytes: u64,
+    /// Where in the file the bytes given to a top-level [`Walker::scan`] start (a window of a
+    /// large file), so that reported offsets are the file's.
+    pub origin: u64,
 }
 
 impl<'p> Walker<'p> {
@@ -115,6 +118,7 @@ impl<'p> Walker<'p> {
             in_uefi: false,
             keep: None,
             kept_bytes: 0,
+            origin: 0,
         }
     }
 
@@ -261,7 +265,11 @@ impl<'p> Walker<'p> {
             if self.entries > MAX_ENTRIES || !crate::work::charge(1) {
                 break;
             }
-            let here = format!("{at}@{start:#x}");
+            let here = if at.is_empty() {
+                format!("@{:#x}", self.origin.saturating_add(start as u64))
+            } else {
+                format!("{at}@{start:#x}")
+            };
             let s = &b[start..];
             let used = match pat {
                 0 => uefi::volume(self, s, depth, &here),
