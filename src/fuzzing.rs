@@ -91,7 +91,7 @@ pub static TARGETS: &[Target] = &[
     },
     Target {
         name: "firmware",
-        what: "whole firmware images: every signature, nested payloads",
+        what: "whole firmware images: every signature, nested payloads, and the windows a stream search reads",
         run: firmware,
     },
     Target {
@@ -282,6 +282,17 @@ fn firmware(data: &[u8]) {
     w.keep = Some(&collectors::firmware::nested::wanted);
     collectors::firmware::text::bzimage(&mut w, data);
     w.scan(data, 0, "");
+    // The windowed walk of a large file offered by name alone, over the same bytes.
+    if let Ok(windows) = collectors::firmware::structures(data) {
+        for win in windows {
+            let start = usize::try_from(win.start).unwrap_or(usize::MAX).min(data.len());
+            let end = usize::try_from(win.start.saturating_add(win.len))
+                .unwrap_or(usize::MAX)
+                .min(data.len());
+            w.origin = win.start;
+            w.scan(&data[start..end], 0, "");
+        }
+    }
     finish(w);
 }
 
