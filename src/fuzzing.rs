@@ -285,7 +285,9 @@ fn firmware(data: &[u8]) {
     // The windowed walk of a large file offered by name alone, over the same bytes.
     if let Ok(windows) = collectors::firmware::structures(data) {
         for win in windows {
-            let start = usize::try_from(win.start).unwrap_or(usize::MAX).min(data.len());
+            let start = usize::try_from(win.start)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
             let end = usize::try_from(win.start.saturating_add(win.len))
                 .unwrap_or(usize::MAX)
                 .min(data.len());

@@ -13,7 +13,10 @@
 //!
 //! Walking is recursive and bounded per image: at most [`MAX_DEPTH`] levels of nesting,
 //! [`MAX_EXPANDED`] bytes decompressed in total, [`MAX_ENTRIES`] structures (volumes, files,
-//! sections, archive entries), [`MAX_IMAGE`] bytes of input (read whole; a file offered by its name alone, with no known signature in its head, is read only when at most [`MAX_UNSIGNED`] bytes). Going past a
+//! sections, archive entries), [`MAX_IMAGE`] bytes of input (read whole when its head carries a signature; a file
+//! offered by its name alone, with none, is read only when at most [`MAX_UNSIGNED`] bytes, and
+//! over [`SNIFF_STREAM`] bytes only as the windows of the structures [`structures`] finds in
+//! it). Going past a
 //! limit, or a structure claiming bytes that are not there (a volume longer than the file, a
 //! squashfs claiming a terabyte, a decompression bomb), is an error entry next to what was
 //! found. Squashfs filesystems ([`squashfs`]) and cpio archives are walked: their
