@@ -866,3 +866,54 @@ fn elf_blob_in_a_firmware_tree_is_one_firmware_component() {
     assert_eq!(at[0]["found_by"], "linux-firmware");
     assert_eq!(at[0]["vendor"]["id"], "qualcomm");
 }
+
+/// A vendor update file offered by its name alone (no signature in its head) holding a real
+/// UEFI volume, FIT image and device tree: over 4 MiB it is read only as the windows of the
+/// structures a stream search finds, and reports exactly what reading it whole does; the
+/// structures' offsets are the file's.
+#[test]
+fn large_unsigned_image_read_as_windows_reports_what_a_whole_read_does() {
+    let base = fixtures().join("firmware/debian-12/usr");
+    let parts = [
+        secfv(),
+        std::fs::read(base.join("lib/u-boot/orangepi_one_plus/u-boot-sunxi-with-spl.fit.itb"))
+            .unwrap(),
+        std::fs::read(base.join("lib/u-boot/rock64-rk3328/rk3328-rock64.dtb")).unwrap(),
+    ];
+    let image = |pad: usize| {
+        // A vendor header of text, then each part page-aligned after `pad` bytes of 0xff.
+        let mut b = b"VENDOR-UPDATE v2 ".repeat(200);
+        for p in &parts {
+            b.resize((b.len() + pad).div_ceil(4096) * 4096, 0xff);
+            b.extend_from_slice(p);
+        }
+        b
+    };
+    let (small, big) = (image(4096), image(2 << 20));
+    assert!(small.len() < 4 << 20 && big.len() > 6 << 20);
+    let (whole, windowed) = (scan_one("update.bin", &small), scan_one("update.bin", &big));
+    assert_eq!(errors(&windowed), "[]");
+    assert_eq!(whole["components"], windowed["components"]);
+    assert_eq!(whole["relationships"], windowed["relationships"]);
+    let top = component(&windowed, "firmware:/update.bin");
+    assert_eq!(top["properties"]["formats"], "fdt fit uefi-fv");
+    assert_eq!(top["properties"]["uefi-volumes"], "1");
+    // A structure found in a window is reported at its offset in the file: the volume, made
+    // to claim 16 GiB, is an error there, and what it holds is still read.
+    let mut long = big.clone();
+    let fv_at = (17 * 200 + (2usize << 20)).div_ceil(4096) * 4096;
+    assert_eq!(&long[fv_at + 40..fv_at + 44], b"_FVH");
+    long[fv_at + 32..fv_at + 40].copy_from_slice(&(16u64 << 30).to_le_bytes());
+    fix_fv_checksum(&mut long[fv_at..]);
+    let r = scan_one("update.bin", &long);
+    assert!(
+        errors(&r).contains(&format!(
+            "@{fv_at:#x}: firmware volume claims 17179869184 bytes"
+        )),
+        "{}",
+        errors(&r)
+    );
+    assert!(ids(&r)
+        .iter()
+        .any(|i| i.ends_with("!uefi/df1ccef6-f301-4a63-9661-fc6030dcc880")));
+}
