@@ -147,27 +147,30 @@ impl<'a> Attributor<'a> {
         let total: f64 = ranked.iter().map(|(_, s)| s).sum();
         let best = ranked.first().map(|(id, s)| ((*id).to_owned(), *s));
         let runner_up = ranked.get(1).map(|(_, s)| *s).unwrap_or(0.0);
-        c.supplier = supplier.and_then(|id| self.party(&id));
+        c.supplier = supplier.and_then(|id| self.party(&id)).map(Box::new);
         c.vendor = None;
         c.origin = None;
         c.confidence = 0.0;
         if let Some((id, score)) = best {
             let decisive = strongest.get(&id).copied().unwrap_or(0.0) >= DECISIVE;
             if score >= MIN_SCORE && (decisive || score - runner_up >= MIN_MARGIN) {
-                c.vendor = self.party(&id);
+                c.vendor = self.party(&id).map(Box::new);
                 c.confidence = round2(score * (score / total.max(score)));
             }
         }
         c.signer = signer
-            .filter(|(_, id)| c.vendor.as_ref().map(|v| &v.id) != Some(id))
-            .and_then(|(_, id)| self.party(&id));
-        c.board = board.and_then(|(_, id)| self.party(&id));
+            .filter(|(_, id)| c.vendor.as_deref().map(|v| &v.id) != Some(id))
+            .and_then(|(_, id)| self.party(&id))
+            .map(Box::new);
+        c.board = board.and_then(|(_, id)| self.party(&id)).map(Box::new);
         // A product is named only when it agrees with the vendor chosen (or no vendor was).
         c.product = products
             .iter()
             .filter(|(pid, _)| {
                 let pv = self.db.products.get(*pid).map(|p| p.raw.vendor.as_str());
-                c.vendor.as_ref().is_none_or(|v| Some(v.id.as_str()) == pv)
+                c.vendor
+                    .as_deref()
+                    .is_none_or(|v| Some(v.id.as_str()) == pv)
             })
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
             .and_then(|(pid, _)| self.db.products.get(pid))
@@ -272,7 +275,10 @@ mod tests {
             (K::CopyrightHolder, "Copyright Microsoft Corporation"),
             (K::Url, "https://www.microsoft.com/"),
         ]);
-        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("acme-gmbh"));
+        assert_eq!(
+            c.vendor.as_deref().map(|v| v.id.as_str()),
+            Some("acme-gmbh")
+        );
         assert_eq!(c.origin, Some(Origin::Domestic));
         assert_eq!(c.signer, None, "the signer is the vendor");
     }
@@ -287,12 +293,15 @@ mod tests {
             (K::String, "Microsoft Corporation"),
             (K::String, "Apple Inc."),
         ]);
-        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("acme-gmbh"));
+        assert_eq!(
+            c.vendor.as_deref().map(|v| v.id.as_str()),
+            Some("acme-gmbh")
+        );
         let c = attributor_test(&[
             (K::String, "Apple Inc."),
             (K::Url, "https://www.python.org/"),
         ]);
-        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("psf"));
+        assert_eq!(c.vendor.as_deref().map(|v| v.id.as_str()), Some("psf"));
     }
 
     #[test]
@@ -303,16 +312,25 @@ mod tests {
             (K::AttestationSigner, "Microsoft Corporation"),
             (K::CompanyName, "Acme Software GmbH"),
         ]);
-        assert_eq!(c.vendor.as_ref().map(|v| v.id.as_str()), Some("acme-gmbh"));
-        assert_eq!(c.signer.as_ref().map(|v| v.id.as_str()), Some("microsoft"));
         assert_eq!(
-            c.signer.as_ref().and_then(|v| v.country.as_deref()),
+            c.vendor.as_deref().map(|v| v.id.as_str()),
+            Some("acme-gmbh")
+        );
+        assert_eq!(
+            c.signer.as_deref().map(|v| v.id.as_str()),
+            Some("microsoft")
+        );
+        assert_eq!(
+            c.signer.as_deref().and_then(|v| v.country.as_deref()),
             Some("US")
         );
         // Nothing but the attestation: no vendor, the signer still said.
         let c = attributor_test(&[(K::AttestationSigner, "Microsoft Corporation")]);
         assert!(c.vendor.is_none());
         assert_eq!(c.origin, Some(Origin::Unknown));
-        assert_eq!(c.signer.as_ref().map(|v| v.id.as_str()), Some("microsoft"));
+        assert_eq!(
+            c.signer.as_deref().map(|v| v.id.as_str()),
+            Some("microsoft")
+        );
     }
 }

@@ -140,7 +140,7 @@ impl Diff {
 }
 
 fn vendor_id(c: &Component) -> Option<&str> {
-    c.vendor.as_ref().map(|v| v.id.as_str())
+    c.vendor.as_deref().map(|v| v.id.as_str())
 }
 
 fn changed_fields(a: &Component, b: &Component) -> Vec<String> {

@@ -149,7 +149,7 @@ fn build(report: &Report, c: &Component, db: &RuleDb) -> Explanation {
                 .and_then(|id| db.vendors.get(id))
                 .and_then(|v| v.raw.country.clone());
             let supports =
-                rv.is_some() && rv.as_deref() == c.vendor.as_ref().map(|v| v.id.as_str());
+                rv.is_some() && rv.as_deref() == c.vendor.as_deref().map(|v| v.id.as_str());
             Fact {
                 evidence: e.clone(),
                 rule_vendor: rv,
@@ -164,8 +164,8 @@ fn build(report: &Report, c: &Component, db: &RuleDb) -> Explanation {
         version: c.version.clone(),
         purl: c.purl.clone(),
         locations: c.locations.clone(),
-        supplier: c.supplier.clone(),
-        vendor: c.vendor.clone(),
+        supplier: c.supplier.as_deref().cloned(),
+        vendor: c.vendor.as_deref().cloned(),
         ownership,
         product: c.product.clone(),
         category: c.category_id().map(str::to_owned),

@@ -283,7 +283,7 @@ fn firmware(data: &[u8]) {
     collectors::firmware::text::bzimage(&mut w, data);
     w.scan(data, 0, "");
     // The windowed walk of a large file offered by name alone, over the same bytes.
-    if let Ok(windows) = collectors::firmware::structures(data) {
+    if let Ok((windows, _)) = collectors::firmware::structures(data) {
         for win in windows {
             let start = usize::try_from(win.start)
                 .unwrap_or(usize::MAX)

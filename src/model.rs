@@ -278,10 +278,10 @@ pub struct Component {
     pub part_of: Option<String>,
     /// Who ships it to you.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supplier: Option<Party>,
+    pub supplier: Option<Box<Party>>,
     /// Who makes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor: Option<Party>,
+    pub vendor: Option<Box<Party>>,
     /// What product it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<ProductRef>,
@@ -309,12 +309,33 @@ pub struct Component {
     /// Who signed it, when that is not the vendor (a driver made by one company and signed by
     /// another, an EFI binary signed through Microsoft's UEFI CA). Set by attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signer: Option<Party>,
+    pub signer: Option<Box<Party>>,
     /// The board or OEM maker, when the vendor is the maker of the chip the artifact targets (a
     /// boot image or device tree for a Rockchip SoC on a Radxa board). Set by attribution from
     /// [`EvidenceKind::Board`] evidence; never counted as the vendor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub board: Option<Party>,
+    pub board: Option<Box<Party>>,
+}
+
+/// Sort components by id, stably, without the merge sort's scratch copy of half the
+/// components: their order is sorted as indices, then applied in place by following its
+/// cycles.
+fn sort_by_id(components: &mut [Component]) {
+    let mut order: Vec<usize> = (0..components.len()).collect();
+    order.sort_by(|&a, &b| components[a].id.cmp(&components[b].id));
+    // `order[k]` is the index whose component goes to `k`.
+    for i in 0..order.len() {
+        let mut j = i;
+        loop {
+            let k = order[j];
+            order[j] = j;
+            if k == i {
+                break;
+            }
+            components.swap(j, k);
+            j = k;
+        }
+    }
 }
 
 impl Component {
@@ -735,7 +756,7 @@ impl Report {
             c.evidence.sort();
             c.evidence.dedup();
         }
-        self.components.sort_by(|a, b| a.id.cmp(&b.id));
+        sort_by_id(&mut self.components);
         self.relationships.sort();
         self.relationships.dedup();
         self.errors.sort();
@@ -781,7 +802,7 @@ impl Report {
             if let Some(o) = c.origin {
                 *s.by_origin.entry(o.as_str().to_owned()).or_default() += 1;
             }
-            let country = c.vendor.as_ref().and_then(owner_country);
+            let country = c.vendor.as_deref().and_then(owner_country);
             if let Some(cc) = &country {
                 *s.by_country.entry(cc.clone()).or_default() += 1;
             }
@@ -824,9 +845,9 @@ impl Report {
 /// signing certificate matched (`signer-subject` evidence attributed to it).
 pub fn signer_of(c: &Component) -> Option<&Party> {
     if c.signer.is_some() {
-        return c.signer.as_ref();
+        return c.signer.as_deref();
     }
-    let v = c.vendor.as_ref()?;
+    let v = c.vendor.as_deref()?;
     let suffix = format!(":{}", v.id);
     c.evidence
         .iter()
@@ -854,7 +875,7 @@ pub fn signer_country(c: &Component) -> Option<Option<String>> {
 /// else the certificate subject's own `C=` (the `subject-country` property).
 pub fn trust_country(c: &Component) -> Option<String> {
     c.vendor
-        .as_ref()
+        .as_deref()
         .and_then(owner_country)
         .or_else(|| c.properties.get("subject-country").cloned())
 }
@@ -862,4 +883,34 @@ pub fn trust_country(c: &Component) -> Option<String> {
 /// The country that decides origin: the ultimate owner's, else the vendor's own.
 pub fn owner_country(p: &Party) -> Option<String> {
     p.owner_country.clone().or_else(|| p.country.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-place sort gives what a stable sort gives, equal ids kept in their order.
+    #[test]
+    fn components_sort_by_id_stably_in_place() {
+        let mut x = 7u32;
+        let mut comps: Vec<Component> = (0..500)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let mut c = Component::new(ComponentKind::Package, None, "n", None);
+                c.id = format!("id-{}", (x >> 16) % 97);
+                c.name = format!("{i}");
+                c
+            })
+            .collect();
+        let mut want = comps.clone();
+        want.sort_by(|a, b| a.id.cmp(&b.id));
+        sort_by_id(&mut comps);
+        let key = |v: &[Component]| {
+            v.iter()
+                .map(|c| (c.id.clone(), c.name.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&comps), key(&want));
+        sort_by_id(&mut []);
+    }
 }

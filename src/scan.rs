@@ -379,6 +379,10 @@ fn run(c: &dyn Collector, cand: &Candidate<'_>, ctx: &Context<'_>) -> Collected 
     }
     for comp in &mut out.components {
         comp.found_by.get_or_insert_with(|| c.id().to_owned());
+        // Lists grown by pushes keep up to half again their length; the report holds every
+        // component to the end, so it holds them at their size.
+        comp.evidence.shrink_to_fit();
+        comp.locations.shrink_to_fit();
     }
     if let (Some(d), true) = (ctx.deep, c.deep()) {
         deep_scan(d, cand, &mut out);
@@ -743,7 +747,7 @@ fn from_contained_binaries(
         }
         let vendors: BTreeSet<&str> = kids
             .iter()
-            .filter_map(|&k| components[k].vendor.as_ref().map(|v| v.id.as_str()))
+            .filter_map(|&k| components[k].vendor.as_deref().map(|v| v.id.as_str()))
             .collect();
         let attributed = kids
             .iter()

@@ -95,7 +95,7 @@ pub fn sniff(head: &[u8]) -> bool {
 
 /// Whether a stream holds a signature the walk would act on ([`structures`] finds one).
 pub fn worth_reading(r: impl std::io::Read) -> bool {
-    structures(r).is_ok_and(|w| !w.is_empty())
+    structures(r).is_ok_and(|(w, _)| !w.is_empty())
 }
 
 /// Most structures [`structures`] reports in one file (the rest are not read).
@@ -122,16 +122,18 @@ pub struct Window {
 /// device tree's version, a squashfs superblock, a gzip stream that inflates…), because the
 /// bare magics occur by chance in any large file, and in every build cache of a program that
 /// names them. Read in 1 MiB chunks that overlap, so memory stays constant whatever the file's
-/// size. `Err` when the stream cannot be read.
-pub fn structures(mut r: impl std::io::Read) -> std::io::Result<Vec<Window>> {
+/// size. With the windows, whether they are all there are (false when more than
+/// [`MAX_WINDOWS`] were found and the rest left out); `Err` when the stream cannot be read.
+pub fn structures(mut r: impl std::io::Read) -> std::io::Result<(Vec<Window>, bool)> {
     const CHUNK: usize = 1 << 20;
     /// Bytes after a hit its check may read.
     const AHEAD: usize = 64 << 10;
     /// Bytes before a hit where its structure starts (a tar header's `ustar` is at 257).
     const BEHIND: usize = 512;
     let Some(ac) = signature::magic() else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), true));
     };
+    let mut all = true;
     // (start, length if its header gives it)
     let mut hits: Vec<(u64, Option<u64>)> = Vec::new();
     let mut buf = vec![0u8; CHUNK + AHEAD + BEHIND];
@@ -174,6 +176,7 @@ pub fn structures(mut r: impl std::io::Read) -> std::io::Result<Vec<Window>> {
             }
             hits.push((start, extent(pat, &b[st..])));
             if hits.len() >= MAX_WINDOWS * 4 {
+                all = false;
                 break 'read;
             }
         }
@@ -208,10 +211,11 @@ pub fn structures(mut r: impl std::io::Read) -> std::io::Result<Vec<Window>> {
         });
         covered = end;
         if out.len() == MAX_WINDOWS {
+            all &= hits[i + 1..].iter().all(|h| h.0 < covered);
             break;
         }
     }
-    Ok(out)
+    Ok((out, all))
 }
 
 /// The length of the structure of magic `pat` that starts at `s`, where its header gives it:
@@ -362,12 +366,12 @@ impl Collector for Firmware {
                     check = f.change_check();
                     structures(f.reader()?)
                 });
-                let windows = match found {
-                    Ok(w) if w.is_empty() => return Collected::default(),
-                    Ok(w) => w,
+                let (windows, all) = match found {
+                    Ok((w, _)) if w.is_empty() => return Collected::default(),
+                    Ok(found) => found,
                     Err(e) => return Collected::error(c.path, format!("cannot read image: {e}")),
                 };
-                if windows.len() == MAX_WINDOWS {
+                if !all {
                     w.error(
                         "image",
                         format!("more than {MAX_WINDOWS} structures found by signature; the rest is not read"),
@@ -851,7 +855,8 @@ mod tests {
         b[g..g + gz.len()].copy_from_slice(&gz);
         b[d..d + 40].copy_from_slice(&dt);
         b[d + 0x1000..d + 0x1000 + gz.len()].copy_from_slice(&gz);
-        let w = structures(&b[..]).unwrap();
+        let (w, all) = structures(&b[..]).unwrap();
+        assert!(all);
         assert_eq!(
             w,
             vec![
@@ -865,8 +870,24 @@ mod tests {
                 },
             ]
         );
+        // More structures than the windows kept: the first ones, and a flag.
+        let mut many = noise(2 << 20);
+        dt[4..8].copy_from_slice(&0x100u32.to_be_bytes());
+        for i in 0..300 {
+            many[i * 4096..i * 4096 + 40].copy_from_slice(&dt);
+        }
+        let (w, all) = structures(&many[..]).unwrap();
+        assert!(!all);
+        assert_eq!(w.len(), MAX_WINDOWS);
+        assert_eq!(
+            w[255],
+            Window {
+                start: 255 * 4096,
+                len: 0x100
+            }
+        );
         // Nothing in noise; a read error is an error.
-        assert!(structures(&noise(3 << 20)[..]).unwrap().is_empty());
+        assert!(structures(&noise(3 << 20)[..]).unwrap().0.is_empty());
         struct Broken;
         impl std::io::Read for Broken {
             fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {

@@ -172,7 +172,7 @@ fn component(r: &[Value], names: &HashMap<String, String>) -> Result<Component> 
         } else {
             origin
         };
-        c.vendor = Some(v);
+        c.vendor = Some(Box::new(v));
     }
     c.category = text(14);
     if let Some(id) = text(15) {
@@ -184,7 +184,7 @@ fn component(r: &[Value], names: &HashMap<String, String>) -> Result<Component> 
     }
     c.count = u64::try_from(r[17].int()).ok().filter(|n| *n != 1);
     if let Some(id) = text(18) {
-        c.signer = Some(party(id, name(18), text(20), None));
+        c.signer = Some(Box::new(party(id, name(18), text(20), None)));
     }
     c.part_of = text(21);
     if let Some(json) = text(23) {

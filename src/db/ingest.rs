@@ -401,7 +401,7 @@ fn rows(
             version: c.version.clone(),
             purl: c.purl.clone(),
         });
-        let v = c.vendor.as_ref();
+        let v = c.vendor.as_deref();
         let owner = v.map(|v| v.ultimate_owner.clone().unwrap_or_else(|| v.id.clone()));
         let country = v.and_then(owner_country);
         for v in v.into_iter().chain(signer_of(c)) {

@@ -254,7 +254,7 @@ pub fn plan(
                 }
             }
         }
-        let Some(v) = c.vendor.as_ref().filter(|_| wanted(class)) else {
+        let Some(v) = c.vendor.as_deref().filter(|_| wanted(class)) else {
             continue;
         };
         cat.planned += 1;

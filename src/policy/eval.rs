@@ -677,7 +677,7 @@ fn match_trust(
     }
     let country = if rule.direct {
         f.c.vendor
-            .as_ref()
+            .as_deref()
             .and_then(|v| v.country.clone())
             .or_else(|| f.c.properties.get("subject-country").cloned())
     } else {
@@ -745,7 +745,7 @@ fn owner_or_vendor<'f>(f: &'f Facts<'_>, direct: bool) -> &'f str {
 
 fn component_facts(f: &Facts<'_>, db: &RuleDb) -> ComponentFacts {
     let c = f.c;
-    let vendor = c.vendor.as_ref().map(|v| {
+    let vendor = c.vendor.as_deref().map(|v| {
         let owner = f.chain.last().cloned().unwrap_or_else(|| v.id.clone());
         let owner_name = if owner == v.id {
             v.name.clone()

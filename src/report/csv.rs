@@ -49,7 +49,7 @@ pub fn render(r: &Report) -> String {
         .from_writer(Vec::new());
     let _ = w.write_record(HEADER);
     for c in &r.components {
-        let v = c.vendor.as_ref();
+        let v = c.vendor.as_deref();
         let row: Vec<String> = vec![
             c.id.clone(),
             c.name.clone(),
@@ -62,7 +62,7 @@ pub fn render(r: &Report) -> String {
             v.and_then(|v| v.ultimate_owner.clone()).unwrap_or_default(),
             v.and_then(owner_country).unwrap_or_default(),
             c.supplier
-                .as_ref()
+                .as_deref()
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
             c.origin.map(|o| o.as_str().to_owned()).unwrap_or_default(),
@@ -76,7 +76,10 @@ pub fn render(r: &Report) -> String {
             c.count.map(|n| n.to_string()).unwrap_or_default(),
             c.root.clone().unwrap_or_default(),
             c.part_of.clone().unwrap_or_default(),
-            c.board.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
+            c.board
+                .as_deref()
+                .map(|b| b.name.clone())
+                .unwrap_or_default(),
             c.found_by.clone().unwrap_or_default(),
             c.locations.join(";"),
         ];

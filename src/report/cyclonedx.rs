@@ -212,7 +212,7 @@ fn component(c: &Component, version: CycloneDxVersion) -> Value {
     let mut m = Map::new();
     m.insert("type".into(), Value::String(cdx_type(c).into()));
     m.insert("bom-ref".into(), Value::String(c.id.clone()));
-    if let Some(s) = c.supplier.as_ref().or(c.vendor.as_ref()) {
+    if let Some(s) = c.supplier.as_deref().or(c.vendor.as_deref()) {
         m.insert("supplier".into(), entity(s, version));
     }
     if let Some(v) = &c.vendor {
@@ -266,8 +266,8 @@ fn component(c: &Component, version: CycloneDxVersion) -> Value {
     if version == CycloneDxVersion::V1_5 {
         if let Some(s) = c
             .supplier
-            .as_ref()
-            .or(c.vendor.as_ref())
+            .as_deref()
+            .or(c.vendor.as_deref())
             .and_then(|s| s.country.clone())
         {
             props.push(prop("sovscan:supplier-country", &s));

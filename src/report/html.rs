@@ -323,7 +323,7 @@ fn component_table(r: &Report, o: &mut String) {
 <th>country</th><th>ultimate owner</th><th>origin</th><th>category</th><th data-type=\"num\">confidence</th><th>root</th><th>location</th></tr></thead><tbody>",
     );
     for c in &r.components {
-        let v = c.vendor.as_ref();
+        let v = c.vendor.as_deref();
         let origin = c.origin.map(|o| o.as_str()).unwrap_or("");
         let _ = write!(
             o,

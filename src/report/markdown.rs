@@ -204,7 +204,7 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(o, "## {title} ({})\n\n| component | version | vendor | country |\n| --- | --- | --- | --- |", list.len());
         for c in list.iter().take(LIST) {
-            let v = c.vendor.as_ref();
+            let v = c.vendor.as_deref();
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} |",

@@ -171,14 +171,14 @@ fn package(c: &Component, ids: &BTreeMap<&str, String>, tool: &str, date: &str) 
     }
     p["supplier"] = Value::String(
         c.supplier
-            .as_ref()
-            .or(c.vendor.as_ref())
+            .as_deref()
+            .or(c.vendor.as_deref())
             .map(organization)
             .unwrap_or_else(|| "NOASSERTION".into()),
     );
     p["originator"] = Value::String(
         c.vendor
-            .as_ref()
+            .as_deref()
             .map(organization)
             .unwrap_or_else(|| "NOASSERTION".into()),
     );

@@ -269,7 +269,7 @@ fn components(
     header(ws, 0, &COMPONENT_COLUMNS, bold)?;
     for (i, c) in cs.iter().enumerate() {
         let row = i as u32 + 1;
-        let v = c.vendor.as_ref();
+        let v = c.vendor.as_deref();
         let signer = signer_of(c);
         let cells = [
             c.id.clone(),
