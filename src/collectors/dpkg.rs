@@ -78,20 +78,24 @@ impl Collector for Dpkg {
             ));
         }
         let dirs = DirCache::default();
-        let results: Vec<Collected> = stanzas
+        let results: Vec<(Collected, Option<(&Stanza, std::sync::Arc<super::Owner>)>)> = stanzas
             .par_iter()
             .filter_map(|st| match st {
-                Ok(st) => Some(package(st, c.path, distroless, ctx, &dirs)),
-                Err(e) => Some(Collected::error(c.path, e)),
+                Ok(st) => Some(package(st, c.path, distroless, ctx)),
+                Err(e) => Some((Collected::error(c.path, e), None)),
             })
             .collect();
-        // The file lists joined once, at their exact size (a host lists 100,000 files or more).
-        let mut owned = Vec::with_capacity(results.len());
-        for mut r in results {
-            owned.push(std::mem::take(&mut r.owned));
+        // The file lists are read in order into one arena: per-package lists joined afterwards
+        // would hold a host's 100,000 paths or more twice over, and leave the holes behind.
+        for (r, owner) in results {
             out.extend(r);
+            if let Some((st, owner)) = owner {
+                let name = field(st, "Package").unwrap_or_default();
+                let arch = field(st, "Architecture");
+                let ids = (ctx.root, &dirs, &owner);
+                owned_files(name, arch, distroless, c.path, ids, &mut out);
+            }
         }
-        out.owned = crate::ownership::OwnedPaths::concat(owned);
         out
     }
 }
@@ -167,24 +171,28 @@ pub fn is_installed(status: &str) -> bool {
     )
 }
 
-fn package(
-    st: &Stanza,
+/// The component of one installed package's stanza, with its stanza and owner for the file
+/// list read afterwards (none for a stanza that is not an installed package).
+fn package<'s>(
+    st: &'s Stanza,
     status_path: &str,
     distroless: bool,
     ctx: &Context<'_>,
-    dirs: &DirCache,
-) -> Collected {
+) -> (
+    Collected,
+    Option<(&'s Stanza, std::sync::Arc<super::Owner>)>,
+) {
     let mut out = Collected::default();
     let Some(name) = field(st, "Package") else {
         out.errors.push(crate::model::ScanError::new(
             status_path,
             "stanza without a Package field",
         ));
-        return out;
+        return (out, None);
     };
     // Distroless status.d entries carry no Status field: their presence means installed.
     if !distroless && !field(st, "Status").is_some_and(is_installed) {
-        return out;
+        return (out, None);
     }
     let version = field(st, "Version");
     let arch = field(st, "Architecture");
@@ -234,16 +242,8 @@ fn package(
     }
     copyright_evidence(&mut comp, ctx.root, name, &mut out);
     let owner = super::Owner::of(&comp);
-    owned_files(
-        name,
-        arch,
-        distroless,
-        status_path,
-        (ctx.root, dirs, &owner),
-        &mut out,
-    );
     out.components.push(comp);
-    out
+    (out, Some((st, owner)))
 }
 
 fn purl(
