@@ -78,7 +78,7 @@ impl Collector for Dpkg {
             ));
         }
         let dirs = DirCache::default();
-        let results: Vec<(Collected, Option<(&Stanza, std::sync::Arc<super::Owner>)>)> = stanzas
+        let results: Vec<Parsed<'_>> = stanzas
             .par_iter()
             .filter_map(|st| match st {
                 Ok(st) => Some(package(st, c.path, distroless, ctx)),
@@ -171,6 +171,12 @@ pub fn is_installed(status: &str) -> bool {
     )
 }
 
+/// A stanza's result, with the stanza and owner of an installed package (see [`package`]).
+type Parsed<'s> = (
+    Collected,
+    Option<(&'s Stanza, std::sync::Arc<super::Owner>)>,
+);
+
 /// The component of one installed package's stanza, with its stanza and owner for the file
 /// list read afterwards (none for a stanza that is not an installed package).
 fn package<'s>(
@@ -178,10 +184,7 @@ fn package<'s>(
     status_path: &str,
     distroless: bool,
     ctx: &Context<'_>,
-) -> (
-    Collected,
-    Option<(&'s Stanza, std::sync::Arc<super::Owner>)>,
-) {
+) -> Parsed<'s> {
     let mut out = Collected::default();
     let Some(name) = field(st, "Package") else {
         out.errors.push(crate::model::ScanError::new(
