@@ -195,18 +195,18 @@ impl Opened {
     /// `len` bytes from offset `off` (fewer where the file ends first), read (never mapped),
     /// waiting for their share of [`LOAD_BUDGET`] when large, with a host file checked for
     /// change afterwards.
-    pub fn read_range(self, off: u64, len: u64) -> io::Result<Part> {
+    pub fn read_range(&self, off: u64, len: u64) -> io::Result<Part> {
         let len = len.min(self.len().saturating_sub(off));
         let n = usize::try_from(len).map_err(|_| io::Error::other("range too large"))?;
         let held = Held::acquire(if len < MMAP_THRESHOLD { 0 } else { len });
         let mut buf = vec![0u8; n];
         match self {
             Opened::Disk(f, md) => {
-                read_exact_at(&f, &mut buf, off)?;
-                unchanged(&f, &md)?;
+                read_exact_at(f, &mut buf, off)?;
+                unchanged(f, md)?;
             }
             Opened::Memory(m) => {
-                let all = whole(&m)?;
+                let all = whole(m)?;
                 let at = usize::try_from(off).map_err(|_| io::Error::other("range too large"))?;
                 let part = all
                     .get(at..at.saturating_add(n))

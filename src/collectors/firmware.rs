@@ -52,7 +52,7 @@ pub const MAX_IMAGE: u64 = 2 << 30;
 /// firmware image, and reading it would cost its size in memory.
 pub const MAX_UNSIGNED: u64 = 64 << 20;
 /// A file offered by its name alone, with no known signature in its head, over this size is
-/// first searched in a stream for a signature worth unpacking ([`worth_reading`]), so that a
+/// first searched in a stream for structures worth unpacking ([`structures`]), so that a
 /// build cache or data file named `.bin` does not cost its size in memory.
 pub const SNIFF_STREAM: u64 = 4 << 20;
 /// Deepest nesting of containers (volume in section in capsule…, gzip in gzip…).
@@ -91,11 +91,6 @@ pub fn sniff(head: &[u8]) -> bool {
         || at(0, b"hsqs")
         || at(0x202, b"HdrS")
         || at(0x24, &[0x18, 0x28, 0x6f, 0x01])
-}
-
-/// Whether a stream holds a signature the walk would act on ([`structures`] finds one).
-pub fn worth_reading(r: impl std::io::Read) -> bool {
-    structures(r).is_ok_and(|(w, _)| !w.is_empty())
 }
 
 /// Most structures [`structures`] reports in one file (the rest are not read).
@@ -377,17 +372,24 @@ impl Collector for Firmware {
                         format!("more than {MAX_WINDOWS} structures found by signature; the rest is not read"),
                     );
                 }
-                for win in windows {
-                    match c.open().and_then(|f| f.read_range(win.start, win.len)) {
-                        Ok(part) => {
-                            w.origin = win.start;
-                            w.scan(&part.bytes, 0, "");
-                        }
-                        Err(e) => {
-                            w.error(&format!("@{:#x}", win.start), format!("cannot read: {e}"));
-                            break;
+                // One handle for every window; a window that cannot be read is an error and
+                // the others are still read.
+                match c.open() {
+                    Ok(file) => {
+                        for win in windows {
+                            match file.read_range(win.start, win.len) {
+                                Ok(part) => {
+                                    w.origin = win.start;
+                                    w.scan(&part.bytes, 0, "");
+                                }
+                                Err(e) => {
+                                    let at = format!("@{:#x}", win.start);
+                                    w.error(&at, format!("cannot read: {e}"));
+                                }
+                            }
                         }
                     }
+                    Err(e) => w.error("image", format!("cannot read: {e}")),
                 }
                 w.origin = 0;
                 if let Some(Err(e)) = check.map(|(f, md)| crate::rootfs::unchanged(&f, &md)) {
@@ -771,6 +773,11 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// Whether the stream search finds anything to read.
+    fn worth_reading(r: impl std::io::Read) -> bool {
+        structures(r).is_ok_and(|(w, _)| !w.is_empty())
     }
 
     #[test]
