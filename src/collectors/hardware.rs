@@ -25,6 +25,7 @@
 
 pub mod cpu;
 pub mod ids;
+pub mod smbios;
 mod system;
 pub mod tpm;
 
